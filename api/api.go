@@ -1,0 +1,127 @@
+// Package api serves fedilens's read-only JSON API: the instance census
+// (listings, one instance with its history and peers, headline statistics)
+// and the search over opted-in public posts.
+//
+// Handlers are plain functions from a request to a value or an error; one
+// wrapper turns them into HTTP responses, so JSON encoding, error mapping,
+// caching headers, CORS and metrics are decided in exactly one place.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fedilens/fedilens/internal/model"
+)
+
+// Store is the part of the census store the API reads. The ClickHouse
+// store (*store.Store) satisfies it; tests use an in-memory fake.
+type Store interface {
+	// Instances lists one page of instances. An invalid sort or cursor
+	// wraps model.ErrBadQuery.
+	Instances(ctx context.Context, q model.InstanceQuery) (model.InstancePage, error)
+	// Instance returns the latest state of host and its history, oldest
+	// first. An unknown host wraps model.ErrNotFound.
+	Instance(ctx context.Context, host string) (model.Instance, []model.Snapshot, error)
+	// Peers returns host's latest published peer list.
+	Peers(ctx context.Context, host string) ([]string, error)
+	// Summary returns the headline numbers of the census.
+	Summary(ctx context.Context) (model.Summary, error)
+	// SoftwareShare returns every software's share of the census.
+	SoftwareShare(ctx context.Context) ([]model.SoftwareShare, error)
+	// InstancesOverTime returns the number of known instances per UTC day.
+	InstancesOverTime(ctx context.Context) ([]model.DayCount, error)
+}
+
+// Searcher is the post search the API exposes. The Bleve index
+// (*indexer.Index) satisfies it. A query it cannot parse wraps
+// model.ErrBadQuery with a message that is safe to show.
+type Searcher interface {
+	Search(ctx context.Context, q model.SearchQuery) (model.SearchResult, error)
+}
+
+// Options configures an API. Store is required; everything else is optional.
+type Options struct {
+	// Store answers the census endpoints.
+	Store Store
+	// Search answers /api/v1/search. Nil answers it with not_found, for
+	// deployments that run the census without the post index.
+	Search Searcher
+	// Logger receives internal errors with their detail (clients only ever
+	// see a generic message). Nil discards.
+	Logger *slog.Logger
+	// Registerer receives the request metrics. Nil registers nothing.
+	Registerer prometheus.Registerer
+	// Version is sent as the X-Fedilens-Version header so that API users
+	// can tell which release produced an answer when reporting problems.
+	Version string
+}
+
+// Route patterns, for the mux and as the metrics' route label.
+const (
+	RouteInstances         = "GET /api/v1/instances"
+	RouteInstance          = "GET /api/v1/instances/{host}"
+	RouteSearch            = "GET /api/v1/search"
+	RouteSummary           = "GET /api/v1/stats/summary"
+	RouteSoftware          = "GET /api/v1/stats/software"
+	RouteInstancesOverTime = "GET /api/v1/stats/instances-over-time"
+	// RouteUnknown catches every other GET under /api/v1/, so that unknown
+	// endpoints get the JSON error envelope rather than the mux's text.
+	RouteUnknown = "GET /api/v1/"
+)
+
+// Paging bounds. They keep a single request cheap for the store and the
+// index no matter what a client asks for.
+const (
+	DefaultLimit      = 50
+	MaxInstancesLimit = 1000
+	MaxSearchLimit    = 100
+)
+
+// API is the JSON API. Create it with New and mount it with Register.
+type API struct {
+	store   Store
+	search  Searcher
+	log     *slog.Logger
+	metrics *metrics
+	version string
+}
+
+// New builds an API from opts. It panics if opts.Store is nil: that is a
+// wiring mistake, not a runtime condition.
+func New(opts Options) *API {
+	if opts.Store == nil {
+		panic("api: Options.Store is nil")
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &API{
+		store:   opts.Store,
+		search:  opts.Search,
+		log:     logger,
+		metrics: newMetrics(opts.Registerer),
+		version: opts.Version,
+	}
+}
+
+// Register mounts every endpoint on mux, using Go 1.22 method patterns so
+// that other methods are answered 405 by the mux itself. RouteUnknown claims
+// GET /api/v1/...: other components may add method-qualified routes there
+// ("GET /api/v1/x", "POST /api/v1/x"); a route without a method would
+// conflict with it and make the mux panic at start-up.
+func (a *API) Register(mux *http.ServeMux) {
+	mux.Handle(RouteInstances, a.wrap(RouteInstances, a.instances))
+	mux.Handle(RouteInstance, a.wrap(RouteInstance, a.instance))
+	mux.Handle(RouteSearch, a.wrap(RouteSearch, a.searchPosts))
+	mux.Handle(RouteSummary, a.wrap(RouteSummary, a.summary))
+	mux.Handle(RouteSoftware, a.wrap(RouteSoftware, a.software))
+	mux.Handle(RouteInstancesOverTime, a.wrap(RouteInstancesOverTime, a.instancesOverTime))
+	mux.Handle(RouteUnknown, a.wrap(RouteUnknown, func(*http.Request) (any, error) {
+		return nil, notFound("unknown endpoint")
+	}))
+}

@@ -1,0 +1,114 @@
+package api
+
+import (
+	"time"
+
+	"github.com/fedilens/fedilens/internal/model"
+)
+
+// The wire types. model's types carry no JSON tags (they are shared with
+// the store and the crawler); the API owns its field names here so that a
+// refactoring elsewhere cannot silently change the public format.
+
+// timestamp marshals as RFC 3339 in UTC, or null for the zero time
+// ("never"), so clients need not know Go's zero date.
+type timestamp time.Time
+
+// MarshalJSON implements json.Marshaler.
+func (t timestamp) MarshalJSON() ([]byte, error) {
+	tt := time.Time(t)
+	if tt.IsZero() {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + tt.UTC().Format(time.RFC3339) + `"`), nil
+}
+
+// snapshotJSON is one observation of an instance. Optional counts are
+// pointers: null means the instance did not publish the number.
+type snapshotJSON struct {
+	Host                string    `json:"host"`
+	CrawledAt           timestamp `json:"crawled_at"`
+	Software            string    `json:"software"`
+	Version             string    `json:"version"`
+	NodeInfoVersion     string    `json:"nodeinfo_version"`
+	Title               string    `json:"title"`
+	OpenRegistrations   bool      `json:"open_registrations"`
+	Private             bool      `json:"private"`
+	Protocols           []string  `json:"protocols"`
+	UsersTotal          *int64    `json:"users_total"`
+	UsersActiveMonth    *int64    `json:"users_active_month"`
+	UsersActiveHalfyear *int64    `json:"users_active_halfyear"`
+	LocalPosts          *int64    `json:"local_posts"`
+}
+
+func newSnapshotJSON(s model.Snapshot) snapshotJSON {
+	protocols := s.Protocols
+	if protocols == nil {
+		protocols = []string{}
+	}
+	return snapshotJSON{
+		Host:                s.Host,
+		CrawledAt:           timestamp(s.CrawledAt),
+		Software:            s.Software,
+		Version:             s.Version,
+		NodeInfoVersion:     s.NodeInfoVersion,
+		Title:               s.Title,
+		OpenRegistrations:   s.OpenRegistrations,
+		Private:             s.Private,
+		Protocols:           protocols,
+		UsersTotal:          s.UsersTotal,
+		UsersActiveMonth:    s.UsersActiveMonth,
+		UsersActiveHalfyear: s.UsersActiveHalfyear,
+		LocalPosts:          s.LocalPosts,
+	}
+}
+
+// instanceJSON is the latest state of an instance: its latest snapshot's
+// fields plus what the store knows across snapshots.
+type instanceJSON struct {
+	snapshotJSON
+	FirstSeen timestamp `json:"first_seen"`
+	Snapshots uint64    `json:"snapshots"`
+}
+
+func newInstanceJSON(in model.Instance) instanceJSON {
+	return instanceJSON{
+		snapshotJSON: newSnapshotJSON(in.Snapshot),
+		FirstSeen:    timestamp(in.FirstSeen),
+		Snapshots:    in.Snapshots,
+	}
+}
+
+type instancesJSON struct {
+	Instances  []instanceJSON `json:"instances"`
+	NextCursor string         `json:"next_cursor,omitempty"`
+}
+
+type instanceDetailJSON struct {
+	Instance instanceJSON   `json:"instance"`
+	History  []snapshotJSON `json:"history"`
+	Peers    []string       `json:"peers"`
+}
+
+type summaryJSON struct {
+	Instances           uint64    `json:"instances"`
+	UsersTotal          int64     `json:"users_total"`
+	UsersActiveMonth    int64     `json:"users_active_month"`
+	UsersActiveHalfyear int64     `json:"users_active_halfyear"`
+	LocalPosts          int64     `json:"local_posts"`
+	Softwares           uint64    `json:"softwares"`
+	IndexedPosts        uint64    `json:"indexed_posts"`
+	LastCrawl           timestamp `json:"last_crawl"`
+}
+
+type softwareShareJSON struct {
+	Software         string `json:"software"`
+	Instances        uint64 `json:"instances"`
+	UsersTotal       int64  `json:"users_total"`
+	UsersActiveMonth int64  `json:"users_active_month"`
+}
+
+type dayCountJSON struct {
+	Day   string `json:"day"`
+	Count uint64 `json:"count"`
+}

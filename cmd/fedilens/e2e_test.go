@@ -1,0 +1,383 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/fedilens/fedilens/indexer"
+	"github.com/fedilens/fedilens/internal/chtest"
+	"github.com/fedilens/fedilens/internal/fedisim"
+	"github.com/fedilens/fedilens/internal/model"
+	"github.com/fedilens/fedilens/internal/sanitize"
+	"github.com/fedilens/fedilens/internal/store"
+)
+
+func TestMain(m *testing.M) { os.Exit(chtest.Main(m)) }
+
+// simEnv is a running simulated fediverse with a trap listener on
+// 127.0.0.2, and the flags that crawl it.
+type simEnv struct {
+	sim      *fedisim.Sim
+	srv      *fedisim.Server
+	trap     *fedisim.Server
+	trap443  *fedisim.Server // nil when port 443 cannot be bound (not root)
+	caPath   string
+	seeds    []string
+	crawlArg []string
+}
+
+func startSim(t *testing.T, instances int) *simEnv {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	sim := fedisim.New(fedisim.Options{Seed: 7, Instances: instances})
+	srv, err := sim.Start(ctx, "127.0.0.1:0", "")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	// The trap: trap.sim.example resolves to 127.0.0.2, which --allow-net
+	// does not include; redirect_trap instances redirect to https://127.0.0.2/.
+	trap, err := sim.Listen(ctx, fedisim.TrapIP+":0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = trap.Close() })
+	env := &simEnv{sim: sim, srv: srv, trap: trap, seeds: sim.Seeds()}
+	if t443, err := sim.Listen(ctx, fedisim.TrapIP+":443"); err == nil {
+		env.trap443 = t443
+		t.Cleanup(func() { _ = t443.Close() })
+	} else {
+		t.Logf("cannot listen on %s:443 (%v): the redirect trap is checked through host states only", fedisim.TrapIP, err)
+	}
+	env.caPath = filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, sim.WriteCA(env.caPath))
+	for _, s := range env.seeds {
+		env.crawlArg = append(env.crawlArg, "--seed", "https://"+s)
+	}
+	env.crawlArg = append(env.crawlArg,
+		"--resolve", "*="+srv.HTTPSAddr,
+		"--resolve", fedisim.TrapHost+"="+trap.HTTPSAddr,
+		"--allow-net", "127.0.0.1/32",
+		"--ca-file", env.caPath,
+	)
+	return env
+}
+
+// freshDSN returns a DSN of a database that does not exist yet on the test
+// server, dropped at the end of the test.
+func freshDSN(t *testing.T) string {
+	t.Helper()
+	db := fmt.Sprintf("e2e_%d", time.Now().UnixNano())
+	t.Cleanup(func() { _ = chtest.DropDatabase(chtest.Addr(), db) })
+	return "clickhouse://" + chtest.Addr() + "/" + db
+}
+
+func runMain(t *testing.T, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), args, &stdout, &stderr)
+	require.Equal(t, 0, code, "fedilens %s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), stdout.String(), tail(stderr.String(), 4000))
+	return stdout.String()
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+func TestCrawlOnceMatchesGroundTruth(t *testing.T) {
+	env := startSim(t, 500)
+	dsn := freshDSN(t)
+	data := t.TempDir()
+	const delay = 40 * time.Millisecond
+
+	start := time.Now()
+	out := runMain(t, append([]string{"crawl", "--once", "--data", data, "--clickhouse", dsn,
+		"--host-delay", delay.String(), "--log-level", "warn"}, env.crawlArg...)...)
+	t.Logf("crawl --once of %d simulated instances took %s: %s", 500, time.Since(start).Round(time.Millisecond), strings.TrimSpace(out))
+
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{Addr: dsn})
+	require.NoError(t, err)
+	defer st.Close()
+
+	// The census: exactly the instances the ground truth says are
+	// reachable and allowed, with their figures.
+	truth := env.sim.Truth()
+	want := map[string]fedisim.InstanceTruth{}
+	for _, in := range truth.Census(env.seeds) {
+		want[in.Host] = in
+	}
+	require.Greater(t, len(want), 300, "the simulator's census should be large")
+	got := allInstances(t, st)
+	require.ElementsMatch(t, keys(want), keys(got), "stored hosts differ from the ground truth's census")
+	for host, w := range want {
+		g := got[host]
+		require.Equal(t, w.Software, g.Software, host)
+		require.Equal(t, w.Version, g.Version, host)
+		require.Equal(t, w.NodeInfoVersion, g.NodeInfoVersion, host)
+		require.Equal(t, sanitize.PlainLine(w.Title, 200), g.Title, host)
+		require.Equal(t, w.OpenRegistrations, g.OpenRegistrations, host)
+		require.Equal(t, w.Private, g.Private, host)
+		require.Equal(t, w.UsersTotal, g.UsersTotal, host)
+		require.Equal(t, w.UsersActiveMonth, g.UsersActiveMonth, host)
+		require.Equal(t, w.UsersActiveHalfyear, g.UsersActiveHalfyear, host)
+		require.Equal(t, w.LocalPosts, g.LocalPosts, host)
+	}
+	// The census must exercise the hostile kinds: some are excluded, some
+	// (slow, rate-limited) are stored anyway.
+	var excluded, hostileStored int
+	for _, in := range truth.Instances {
+		if _, ok := want[in.Host]; !ok && !in.Isolated && len(in.Behaviours) > 0 {
+			excluded++
+		}
+		if _, ok := want[in.Host]; ok && len(in.Behaviours) > 0 {
+			hostileStored++
+		}
+	}
+	require.Positive(t, excluded)
+	require.Positive(t, hostileStored)
+
+	// Posts: exactly the consenting public posts of the thin timeline path,
+	// in ClickHouse and in Bleve.
+	var wantPosts []string
+	for _, p := range truth.TimelinePosts(env.seeds) {
+		wantPosts = append(wantPosts, p.URI)
+	}
+	sort.Strings(wantPosts)
+	require.NotEmpty(t, wantPosts)
+	chPosts, err := st.PostURIs(ctx)
+	require.NoError(t, err)
+	require.Equal(t, wantPosts, chPosts, "posts in ClickHouse")
+	ix, err := indexer.Open(indexer.Options{Dir: filepath.Join(data, "index")})
+	require.NoError(t, err)
+	bvPosts, err := ix.AllURIs(ctx)
+	require.NoError(t, err)
+	require.NoError(t, ix.Close())
+	require.Equal(t, wantPosts, bvPosts, "posts in Bleve")
+
+	// No request reached 127.0.0.2, which --allow-net does not include,
+	// although peer lists name it and redirects point at it.
+	reqs := env.sim.Requests()
+	require.NotEmpty(t, reqs)
+	for _, r := range reqs {
+		require.False(t, strings.HasPrefix(r.LocalAddr, fedisim.TrapIP+":"), "request reached the trap address: %+v", r)
+	}
+	states, err := st.HostStates(ctx)
+	require.NoError(t, err)
+	var refused int
+	for _, s := range states {
+		if s.Host == fedisim.TrapHost {
+			require.Equal(t, model.StatusRefused, s.Status, "the trap host is refused at dial time: %s", s.Reason)
+		}
+		if s.Status == model.StatusRefused {
+			refused++
+		}
+	}
+	require.Positive(t, refused)
+
+	// Politeness, from the simulator's own log: never two requests in
+	// flight to one host, and never a gap below the delay.
+	byHost := map[string][]fedisim.Request{}
+	for _, r := range reqs {
+		byHost[r.Host] = append(byHost[r.Host], r)
+	}
+	for host, rs := range byHost {
+		sort.Slice(rs, func(i, j int) bool { return rs[i].Start.Before(rs[j].Start) })
+		for i := 1; i < len(rs); i++ {
+			gap := rs[i].Start.Sub(rs[i-1].End)
+			require.GreaterOrEqual(t, gap, delay, "host %s: request %s began %s after %s ended", host, rs[i].Path, gap, rs[i-1].Path)
+		}
+	}
+
+	// A second pass with nothing due fetches nothing: snapshots are fresh.
+	env.sim.ResetRequests()
+	runMain(t, append([]string{"crawl", "--once", "--data", data, "--clickhouse", dsn, "--log-level", "warn"}, env.crawlArg...)...)
+	require.Empty(t, env.sim.Requests(), "a fresh census is not fetched again")
+}
+
+func allInstances(t *testing.T, st *store.Store) map[string]model.Instance {
+	t.Helper()
+	out := map[string]model.Instance{}
+	q := model.InstanceQuery{Sort: "host", Limit: 1000}
+	for {
+		page, err := st.Instances(context.Background(), q)
+		require.NoError(t, err)
+		for _, in := range page.Instances {
+			require.NotContains(t, out, in.Host, "duplicate instance")
+			out[in.Host] = in
+		}
+		if page.NextCursor == "" {
+			return out
+		}
+		q.Cursor = page.NextCursor
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestServeAfterCrawl checks that what a crawl stored is served: the API
+// and the dashboard, wired as `fedilens serve` wires them.
+func TestServeAfterCrawl(t *testing.T) {
+	env := startSim(t, 120)
+	dsn := freshDSN(t)
+	data := t.TempDir()
+	runMain(t, append([]string{"crawl", "--once", "--data", data, "--clickhouse", dsn, "--host-delay", "5ms", "--log-level", "warn"}, env.crawlArg...)...)
+
+	ctx := context.Background()
+	c := &common{clickhouse: dsn, data: data}
+	st, err := store.Open(ctx, store.Options{Addr: dsn})
+	require.NoError(t, err)
+	defer st.Close()
+	ix, err := c.openIndex(discard(), nil)
+	require.NoError(t, err)
+	defer ix.Close()
+	h, err := newHandler(c, st, ix, newRegistry(), discard())
+	require.NoError(t, err)
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+
+	census := env.sim.Truth().Census(env.seeds)
+	var summary map[string]any
+	getJSON(t, ts.URL+"/api/v1/stats/summary", &summary)
+	require.EqualValues(t, len(census), summary["instances"], "summary: %v", summary)
+
+	var page struct {
+		Instances []map[string]any `json:"instances"`
+	}
+	getJSON(t, ts.URL+"/api/v1/instances?sort=host&limit=1000", &page)
+	require.Len(t, page.Instances, len(census))
+
+	var one map[string]any
+	getJSON(t, ts.URL+"/api/v1/instances/"+env.seeds[0], &one)
+	require.Contains(t, one, "instance")
+
+	posts := env.sim.Truth().TimelinePosts(env.seeds)
+	require.NotEmpty(t, posts)
+	var sr model.SearchResult
+	getJSON(t, ts.URL+"/api/v1/search?q=from:"+posts[0].Author, &sr)
+	require.Positive(t, sr.Total)
+	for _, hit := range sr.Hits {
+		require.Equal(t, posts[0].Author, hit.Author)
+	}
+
+	for _, path := range []string{"/", "/instances/" + env.seeds[0], "/about", "/search?q=from:" + posts[0].Author, "/healthz", "/readyz", "/metrics"} {
+		resp, err := http.Get(ts.URL + path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", path, tail(string(body), 500))
+		if path == "/" {
+			require.Contains(t, string(body), "data-echarts-option", "the overview has a chart fed from ClickHouse")
+			require.Contains(t, string(body), "mastodon")
+		}
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", url, body)
+	require.NoError(t, json.Unmarshal(body, v), "%s", body)
+}
+
+// TestCommandLine covers usage errors and help.
+func TestCommandLine(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{nil, 2, "Commands:"},
+		{[]string{"--help"}, 0, "Commands:"},
+		{[]string{"version"}, 0, "fedilens"},
+		{[]string{"nope"}, 2, "unknown command"},
+		{[]string{"crawl", "--bogus"}, 2, "flag provided but not defined"},
+		{[]string{"crawl", "--once", "--seed", "ftp://x.example", "--clickhouse", "127.0.0.1:1", "--data", "DATA"}, 2, "scheme must be https or http"},
+		{[]string{"crawl", "--once", "--sim", "3", "--seed", "https://bad host", "--clickhouse", "127.0.0.1:1", "--data", "DATA"}, 2, "invalid seed"},
+		{[]string{"sim", "--https", "0.0.0.0:0"}, 2, "loopback only"},
+		{[]string{"serve", "extra"}, 2, "unexpected arguments"},
+		{[]string{"crawl", "--config", "/nonexistent/fedilens.yml"}, 2, "reading config file"},
+		{[]string{"crawl", "--contact", "ops@example.org", "--resolve", "nonsense", "--data", "DATA", "--clickhouse", "127.0.0.1:1"}, 2, "--resolve"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			for i, a := range tc.args {
+				if a == "DATA" {
+					tc.args[i] = t.TempDir()
+				}
+			}
+			var stdout, stderr bytes.Buffer
+			code := Main(context.Background(), tc.args, &stdout, &stderr)
+			require.Equal(t, tc.code, code, "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
+			require.Contains(t, stdout.String()+stderr.String(), tc.out)
+		})
+	}
+}
+
+// TestRealNetworkNeedsContact: crawling without the simulator requires an
+// operator contact in the User-Agent.
+func TestRealNetworkNeedsContact(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"crawl", "--once", "--seed", "https://mastodon.example", "--data", t.TempDir(), "--clickhouse", chtest.Addr()}, &stdout, &stderr)
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr.String(), "--contact")
+}
+
+// TestAllowNetGuardsSeeds: a seed that resolves to a loopback address not in
+// --allow-net is refused at dial time; nothing connects.
+func TestAllowNetGuardsSeeds(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	accepted := make(chan struct{}, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- struct{}{}
+			c.Close()
+		}
+	}()
+	defer ln.Close()
+	dsn := freshDSN(t)
+	runMain(t, "crawl", "--once", "--seed", "https://victim.example", "--resolve", "*="+ln.Addr().String(),
+		"--data", t.TempDir(), "--clickhouse", dsn, "--log-level", "error")
+	select {
+	case <-accepted:
+		t.Fatal("the crawler connected to a loopback address outside --allow-net")
+	case <-time.After(100 * time.Millisecond):
+	}
+	st, err := store.Open(context.Background(), store.Options{Addr: dsn})
+	require.NoError(t, err)
+	defer st.Close()
+	states, err := st.HostStates(context.Background())
+	require.NoError(t, err)
+	require.Len(t, states, 1)
+	require.Equal(t, model.StatusRefused, states[0].Status, states[0].Reason)
+}
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,0 +1,159 @@
+package crawler
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gocolly/colly/v2"
+
+	"github.com/fedilens/fedilens/internal/httpclient"
+)
+
+// fetcher is the fetch layer: colly on top of the one hardened HTTP client.
+//
+// colly's own limits are per rule, not per host, its robots handling runs
+// outside any context and it has no Retry-After support (LIBRARIES.md), so
+// it is used only to send requests: one global rule caps the requests in
+// flight across all hosts, and per-host politeness, robots.txt and backoff
+// are the crawler's (see host.go).
+type fetcher struct {
+	base *colly.Collector
+}
+
+// fetchRequest is one request of the crawler.
+type fetchRequest struct {
+	Method  string // "" = GET
+	URL     string
+	Accept  string
+	Body    []byte // JSON body for POST (Misskey's API)
+	MaxBody int64  // response cap; 0 = the client's default
+}
+
+// fetchResponse is a complete response (the body is fully read, capped).
+type fetchResponse struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	URL    *url.URL // after redirects
+}
+
+func newFetcher(client *http.Client, userAgent string, maxInFlight int) (*fetcher, error) {
+	c := colly.NewCollector(
+		colly.AllowURLRevisit(),
+		colly.ParseHTTPErrorResponse(),
+		colly.IgnoreRobotsTxt(), // robots.txt is ours: RFC 9309, cached, with a context
+		colly.MaxBodySize(0),    // the hardened client caps bodies, with an error instead of truncation
+		colly.UserAgent(userAgent),
+	)
+	c.SetClient(client)
+	c.DisableCookies()
+	if err := c.Limit(&colly.LimitRule{DomainGlob: "*", Parallelism: maxInFlight}); err != nil {
+		return nil, fmt.Errorf("setting colly limit: %w", err)
+	}
+	return &fetcher{base: c}, nil
+}
+
+// fetch sends one request. Transport errors (including the hardened
+// client's refusals, which wrap httpclient sentinels) are returned as
+// errors; every HTTP status is a response.
+func (f *fetcher) fetch(ctx context.Context, r fetchRequest) (*fetchResponse, error) {
+	c := f.base.Clone() // cheap; gives this request its own context and callbacks
+	rctx := ctx
+	if r.MaxBody > 0 {
+		rctx = httpclient.WithMaxBody(ctx, r.MaxBody)
+	}
+	c.Context = rctx
+	var out *fetchResponse
+	c.OnResponse(func(resp *colly.Response) {
+		out = &fetchResponse{Status: resp.StatusCode, Body: resp.Body, URL: resp.Request.URL}
+		if resp.Headers != nil {
+			out.Header = *resp.Headers
+		}
+	})
+	hdr := http.Header{}
+	if r.Accept != "" {
+		hdr.Set("Accept", r.Accept)
+	}
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	var body *bytes.Reader
+	if r.Body != nil {
+		body = bytes.NewReader(r.Body)
+		hdr.Set("Content-Type", "application/json")
+	}
+	var err error
+	if body != nil {
+		err = c.Request(method, r.URL, body, nil, hdr)
+	} else {
+		err = c.Request(method, r.URL, nil, nil, hdr)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	if out == nil {
+		return nil, errors.New("no response")
+	}
+	return out, nil
+}
+
+// retryAfter parses a Retry-After header (delay seconds or an HTTP date).
+// ok is false when the header is absent or unparseable.
+func retryAfter(h http.Header, now time.Time) (d time.Duration, ok bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > 1<<31 {
+			secs = 1 << 31
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+// hasNoIndex reports whether X-Robots-Tag forbids indexing for us: either
+// a bare directive list containing noindex or none, or one addressed to our
+// product token ("fedilens: noindex").
+func hasNoIndex(h http.Header, token string) bool {
+	for _, v := range h.Values("X-Robots-Tag") {
+		v = strings.ToLower(v)
+		agent, rest, found := strings.Cut(v, ":")
+		directives := v
+		if found && !strings.ContainsAny(agent, ", ") {
+			if strings.TrimSpace(agent) != strings.ToLower(token) {
+				continue
+			}
+			directives = rest
+		}
+		for _, d := range strings.Split(directives, ",") {
+			switch strings.TrimSpace(d) {
+			case "noindex", "none":
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,272 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/fedilens/fedilens/internal/hostname"
+	"github.com/fedilens/fedilens/internal/httpclient"
+	"github.com/fedilens/fedilens/internal/model"
+	"github.com/fedilens/fedilens/internal/robots"
+)
+
+// Response size caps per endpoint.
+const (
+	maxRobotsBody   = 512 << 10
+	maxNodeInfoBody = 1 << 20
+	maxRetries      = 3
+)
+
+var errRobots = errors.New("disallowed by robots.txt")
+
+// hostCrawl is one visit to one host: its requests are strictly
+// sequential (never two in flight to one host) and spaced by the politeness
+// gap, measured from the end of one request to the start of the next.
+type hostCrawl struct {
+	m      *Manager
+	host   string
+	scheme string
+	robots *robots.Group
+	gap    time.Duration
+	last   time.Time // end of the previous request; zero before the first
+}
+
+func (hc *hostCrawl) url(pathAndQuery string) string {
+	return hc.scheme + "://" + hc.host + pathAndQuery
+}
+
+// wait sleeps until the politeness gap since the previous request is over.
+func (hc *hostCrawl) wait(ctx context.Context, extra time.Duration) error {
+	if hc.last.IsZero() && extra == 0 {
+		return nil
+	}
+	d := time.Until(hc.last.Add(hc.gap))
+	if extra > d {
+		d = extra
+	}
+	if d <= 0 {
+		return nil
+	}
+	hc.m.metrics.politenessWait.Add(d.Seconds())
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// get sends one request to the host, after checking robots.txt for its
+// path and waiting out the politeness gap. 429 and 503 answers with a
+// Retry-After within Options.MaxRetryAfter are waited out and retried.
+func (hc *hostCrawl) get(ctx context.Context, r fetchRequest) (*fetchResponse, error) {
+	u, err := url.Parse(r.URL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: bad url %q", errMalformed, r.URL)
+	}
+	if hc.robots != nil && !hc.robots.Allowed(u.RequestURI()) {
+		return nil, fmt.Errorf("%w: %s", errRobots, u.Path)
+	}
+	var extra time.Duration
+	for attempt := 1; ; attempt++ {
+		if err := hc.wait(ctx, extra); err != nil {
+			return nil, err
+		}
+		resp, err := hc.m.fetcher.fetch(ctx, r)
+		hc.last = time.Now()
+		hc.m.metrics.observeRequest(resp, err)
+		if err != nil {
+			return nil, err
+		}
+		if resp.Status != 429 && resp.Status != 503 {
+			return resp, nil
+		}
+		d, ok := retryAfter(resp.Header, time.Now())
+		if !ok || d > hc.m.opts.MaxRetryAfter || attempt >= maxRetries {
+			return resp, nil
+		}
+		extra = d
+	}
+}
+
+// visit crawls the host: robots.txt, NodeInfo, peers and (for Mastodon)
+// the first page of the local public timeline. It returns the host's new
+// state; everything observed goes to the sink.
+func (hc *hostCrawl) visit(ctx context.Context, st model.HostState) model.HostState {
+	st.LastAttempt = hc.m.now()
+	status, reason, snap := hc.visitNodeInfo(ctx)
+	st.Status, st.Reason = status, reason
+	if status != model.StatusOK {
+		return st
+	}
+	st.Software = snap.Software
+	st.LastSuccess = st.LastAttempt
+	if err := hc.m.sink.AddSnapshot(ctx, snap); err != nil {
+		st.Status, st.Reason = model.StatusUnreachable, "storing snapshot: "+err.Error()
+		return st
+	}
+	hc.m.metrics.hosts.WithLabelValues(snap.Software).Inc()
+
+	if src := peerSources[snap.Software]; src != peersNone {
+		peers, err := hc.fetchPeers(ctx, src)
+		switch {
+		case err == nil:
+			if err := hc.m.sink.AddPeers(ctx, model.Peers{Host: hc.host, CrawledAt: st.LastAttempt, Peers: peers}); err != nil {
+				hc.m.log.Warn("storing peers failed", "host", hc.host, "err", err)
+			}
+			for _, p := range peers {
+				hc.m.discover(ctx, p, hc.host)
+			}
+		case ctx.Err() != nil:
+			return st
+		default:
+			st.Reason = "peers: " + errText(err)
+		}
+	}
+
+	if hc.m.opts.Posts && snap.Software == "mastodon" && !snap.Private {
+		posts, skipped, err := hc.fetchTimelinePosts(ctx)
+		for r, n := range skipped {
+			hc.m.metrics.skipped.WithLabelValues(string(r)).Add(float64(n))
+		}
+		switch {
+		case err == nil && len(posts) > 0:
+			if err := hc.m.sink.AddPosts(ctx, posts); err != nil {
+				hc.m.log.Warn("storing posts failed", "host", hc.host, "err", err)
+			}
+		case err != nil && ctx.Err() == nil:
+			if st.Reason != "" {
+				st.Reason += "; "
+			}
+			st.Reason += "timeline: " + errText(err)
+		}
+	}
+	return st
+}
+
+// visitNodeInfo fetches robots.txt and NodeInfo and classifies the result.
+func (hc *hostCrawl) visitNodeInfo(ctx context.Context) (model.HostStatus, string, model.Snapshot) {
+	var snap model.Snapshot
+	// robots.txt: 2xx parsed; 4xx allow all; 5xx disallow all (RFC 9309 2.3.1).
+	resp, err := hc.get(ctx, fetchRequest{URL: hc.url("/robots.txt"), Accept: "text/plain", MaxBody: maxRobotsBody})
+	if err != nil {
+		return classify(err), "robots.txt: " + errText(err), snap
+	}
+	var rb *robots.Robots
+	switch {
+	case resp.Status >= 200 && resp.Status < 300:
+		rb = robots.Parse(resp.Body)
+	case resp.Status >= 400 && resp.Status < 500 && resp.Status != 429:
+		rb = robots.AllowAll()
+	default:
+		return model.StatusRobotsDisallowed, fmt.Sprintf("robots.txt answered %d: treated as disallow all", resp.Status), snap
+	}
+	hc.robots = rb.Group(hc.m.opts.AgentToken)
+	if cd := hc.robots.CrawlDelay(); cd > hc.gap {
+		if hc.m.opts.MaxCrawlDelay > 0 && cd > hc.m.opts.MaxCrawlDelay {
+			cd = hc.m.opts.MaxCrawlDelay
+		}
+		hc.gap = max(hc.gap, cd)
+	}
+
+	resp, err = hc.get(ctx, fetchRequest{URL: hc.url("/.well-known/nodeinfo"), Accept: "application/json", MaxBody: maxNodeInfoBody})
+	if err != nil {
+		return classify(err), "nodeinfo discovery: " + errText(err), snap
+	}
+	if err := okStatus(resp); err != nil {
+		return statusOf(err), "nodeinfo discovery: " + errText(err), snap
+	}
+	href, version, err := pickNodeInfo(resp.Body)
+	if err != nil {
+		return model.StatusMalformed, errText(err), snap
+	}
+	docURL, err := hc.sameHostURL(resp.URL, href)
+	if err != nil {
+		return model.StatusMalformed, "nodeinfo link: " + err.Error(), snap
+	}
+	resp, err = hc.get(ctx, fetchRequest{URL: docURL, Accept: `application/json, application/json; profile="http://nodeinfo.diaspora.software/ns/schema/` + version + `#"`, MaxBody: maxNodeInfoBody})
+	if err != nil {
+		return classify(err), "nodeinfo: " + errText(err), snap
+	}
+	if err := okStatus(resp); err != nil {
+		return statusOf(err), "nodeinfo: " + errText(err), snap
+	}
+	if hasNoIndex(resp.Header, hc.m.opts.AgentToken) {
+		return model.StatusNoIndex, "nodeinfo served with X-Robots-Tag noindex", snap
+	}
+	snap, err = parseNodeInfo(resp.Body, hc.host, version)
+	if err != nil {
+		return model.StatusMalformed, errText(err), snap
+	}
+	snap.CrawledAt = hc.m.now()
+	return model.StatusOK, "", snap
+}
+
+// sameHostURL resolves href against base and insists it stays on this
+// host and scheme: a NodeInfo link to another host is not followed.
+func (hc *hostCrawl) sameHostURL(base *url.URL, href string) (string, error) {
+	ref, err := url.Parse(href)
+	if err != nil {
+		return "", fmt.Errorf("invalid href %q", truncate(href, 200))
+	}
+	u := ref
+	if base != nil {
+		u = base.ResolveReference(ref)
+	}
+	h, err := normaliseFor(u.Scheme, u.Host)
+	if err != nil || h != hc.host {
+		return "", fmt.Errorf("points to another host (%s)", truncate(u.Host, 200))
+	}
+	if u.Scheme != hc.scheme {
+		return "", fmt.Errorf("scheme %q differs from %q", u.Scheme, hc.scheme)
+	}
+	u.Host = hc.host
+	u.Fragment = ""
+	return u.String(), nil
+}
+
+// normaliseFor normalises a URL's host for its scheme: hostname.Normalize
+// drops https's default port, and this drops http's.
+func normaliseFor(scheme, host string) (string, error) {
+	h, err := hostname.Normalize(host)
+	if err != nil {
+		return "", err
+	}
+	if scheme == "http" {
+		h = strings.TrimSuffix(h, ":80")
+	}
+	return h, nil
+}
+
+// classify maps a transport error to a host status.
+func classify(err error) model.HostStatus {
+	switch {
+	case errors.Is(err, errRobots):
+		return model.StatusRobotsDisallowed
+	case errors.Is(err, httpclient.ErrForbiddenAddress):
+		return model.StatusRefused
+	case errors.Is(err, errMalformed), errors.Is(err, httpclient.ErrBodyTooLarge), errors.Is(err, httpclient.ErrBadContentEncoding):
+		return model.StatusMalformed
+	default:
+		return model.StatusUnreachable
+	}
+}
+
+// statusOf maps an HTTP status error to a host status.
+func statusOf(err error) model.HostStatus {
+	if errors.Is(err, errRefused) {
+		return model.StatusNoNodeInfo
+	}
+	return model.StatusUnreachable
+}
+
+// errText is an error's text, bounded, for the host state's reason.
+func errText(err error) string {
+	return truncate(err.Error(), 300)
+}

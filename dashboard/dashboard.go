@@ -1,0 +1,136 @@
+// Package dashboard serves fedilens's human-facing pages: the census
+// overview with go-echarts charts, one page per instance, a search page that
+// works without JavaScript, and an about page that tells administrators what
+// is crawled and how to opt out.
+//
+// Everything the pages load comes from this server: echarts is vendored from
+// npm into assets/ and embedded, and no page makes a third-party request.
+// Every remote string (titles, software names, hosts, versions, peers) is
+// untrusted and reaches the page only through html/template's contextual
+// escaping, including the chart options (see charts.go for why go-echarts's
+// own script snippet is not used).
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/fedilens/fedilens/internal/model"
+)
+
+// Store is the part of the census store the dashboard reads. The ClickHouse
+// store (*store.Store) satisfies it; tests use an in-memory fake.
+type Store interface {
+	// Instances lists one page of instances (the overview's top table).
+	Instances(ctx context.Context, q model.InstanceQuery) (model.InstancePage, error)
+	// Instance returns the latest state of host and its history, oldest
+	// first. An unknown host wraps model.ErrNotFound.
+	Instance(ctx context.Context, host string) (model.Instance, []model.Snapshot, error)
+	// Peers returns host's latest published peer list.
+	Peers(ctx context.Context, host string) ([]string, error)
+	// Summary returns the headline numbers.
+	Summary(ctx context.Context) (model.Summary, error)
+	// SoftwareShare returns every software's share of the census.
+	SoftwareShare(ctx context.Context) ([]model.SoftwareShare, error)
+	// InstancesOverTime returns the number of known instances per UTC day.
+	InstancesOverTime(ctx context.Context) ([]model.DayCount, error)
+}
+
+// Searcher is the post search behind /search. The Bleve index
+// (*indexer.Index) satisfies it. A query it cannot parse wraps
+// model.ErrBadQuery with a message that is safe to show.
+type Searcher interface {
+	Search(ctx context.Context, q model.SearchQuery) (model.SearchResult, error)
+}
+
+// Options configures a Dashboard. Store is required.
+type Options struct {
+	// Store answers every census page.
+	Store Store
+	// Search answers /search. Nil makes /search say that search is not
+	// enabled, for deployments without the post index.
+	Search Searcher
+	// Logger receives internal errors with their detail (visitors only see
+	// a generic page). Nil discards.
+	Logger *slog.Logger
+	// Version is shown in the page footer, so bug reports name a release.
+	Version string
+	// Contact is how administrators reach the operator (e-mail address or
+	// URL), shown on /about: opting out must not require guessing.
+	Contact string
+	// UserAgent is the crawler's User-Agent string, shown on /about so that
+	// administrators can recognise fedilens in their logs and robots.txt.
+	UserAgent string
+}
+
+// ErrNoStore is returned by New when Options.Store is nil.
+var ErrNoStore = errors.New("dashboard: Options.Store is nil")
+
+// Dashboard serves the HTML pages and their assets. Create it with New and
+// mount it with Register.
+type Dashboard struct {
+	store  Store
+	search Searcher
+	log    *slog.Logger
+	opts   Options
+	pages  map[string]*template.Template
+	assets map[string]asset
+	// chartsReady is false when echarts.min.js was not installed: pages
+	// then show a notice and their data tables instead of charts.
+	chartsReady bool
+}
+
+// New builds a Dashboard: it parses the page templates and loads the
+// embedded assets once, so that a broken build fails at start-up rather
+// than on the first visitor.
+func New(opts Options) (*Dashboard, error) {
+	return newDashboard(opts, embeddedAssets())
+}
+
+// newDashboard is New with the asset files given, so tests can run the
+// dashboard as if `make assets` had not been run.
+func newDashboard(opts Options, assetFS fs.FS) (*Dashboard, error) {
+	if opts.Store == nil {
+		return nil, ErrNoStore
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	pages, err := parsePages()
+	if err != nil {
+		return nil, fmt.Errorf("parse page templates: %w", err)
+	}
+	assets, err := loadAssets(assetFS)
+	if err != nil {
+		return nil, fmt.Errorf("load assets: %w", err)
+	}
+	_, chartsReady := assets[echartsFile]
+	if !chartsReady {
+		logger.Warn("echarts assets missing: run make assets; charts fall back to tables", "file", "dashboard/assets/"+echartsFile)
+	}
+	return &Dashboard{
+		store:       opts.Store,
+		search:      opts.Search,
+		log:         logger,
+		opts:        opts,
+		pages:       pages,
+		assets:      assets,
+		chartsReady: chartsReady,
+	}, nil
+}
+
+// Register mounts the pages and the assets on mux. "/{$}" matches only the
+// root, so the dashboard does not swallow paths other components mount.
+func (d *Dashboard) Register(mux *http.ServeMux) {
+	mux.Handle("GET /{$}", d.page(d.overview))
+	mux.Handle("GET /instances/{host}", d.page(d.instance))
+	mux.Handle("GET /search", d.page(d.searchPage))
+	mux.Handle("GET /about", d.page(d.about))
+	mux.Handle("GET /assets/{name}", securityHeaders(http.HandlerFunc(d.serveAsset)))
+}

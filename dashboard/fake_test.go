@@ -1,0 +1,164 @@
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fedilens/fedilens/internal/model"
+)
+
+// xss is a hostile instance title and software name: if it ever reaches
+// the page unescaped, it ends a script element and runs code.
+const xss = `</script><img src=x onerror=alert(1)>`
+
+// fakeStore is an in-memory Store; err, when set, fails every method.
+type fakeStore struct {
+	instances map[string]model.Instance
+	history   map[string][]model.Snapshot
+	peers     map[string][]string
+	top       []model.Instance
+	summary   model.Summary
+	shares    []model.SoftwareShare
+	days      []model.DayCount
+	err       error
+}
+
+var _ Store = (*fakeStore)(nil)
+
+func (f *fakeStore) Instances(_ context.Context, q model.InstanceQuery) (model.InstancePage, error) {
+	if f.err != nil {
+		return model.InstancePage{}, f.err
+	}
+	return model.InstancePage{Instances: f.top[:min(len(f.top), q.Limit)]}, nil
+}
+
+func (f *fakeStore) Instance(_ context.Context, host string) (model.Instance, []model.Snapshot, error) {
+	if f.err != nil {
+		return model.Instance{}, nil, f.err
+	}
+	in, ok := f.instances[host]
+	if !ok {
+		return model.Instance{}, nil, fmt.Errorf("select instance %s: %w", host, model.ErrNotFound)
+	}
+	return in, f.history[host], nil
+}
+
+func (f *fakeStore) Peers(_ context.Context, host string) ([]string, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	return f.peers[host], nil
+}
+
+func (f *fakeStore) Summary(context.Context) (model.Summary, error) {
+	return f.summary, f.err
+}
+
+func (f *fakeStore) SoftwareShare(context.Context) ([]model.SoftwareShare, error) {
+	return f.shares, f.err
+}
+
+func (f *fakeStore) InstancesOverTime(context.Context) ([]model.DayCount, error) {
+	return f.days, f.err
+}
+
+// fakeSearch answers every query with res and rejects "bad(" the way the
+// Bleve index does.
+type fakeSearch struct {
+	res  model.SearchResult
+	err  error
+	last model.SearchQuery
+}
+
+var _ Searcher = (*fakeSearch)(nil)
+
+func (f *fakeSearch) Search(_ context.Context, q model.SearchQuery) (model.SearchResult, error) {
+	f.last = q
+	if f.err != nil {
+		return model.SearchResult{}, f.err
+	}
+	if q.Q == "bad(" {
+		return model.SearchResult{}, fmt.Errorf("parse query: unbalanced parenthesis at 4: %w", model.ErrBadQuery)
+	}
+	return f.res, nil
+}
+
+var crawled = time.Date(2026, 11, 3, 12, 30, 0, 0, time.UTC)
+
+func newFakes() (*fakeStore, *fakeSearch) {
+	social := model.Instance{
+		Snapshot: model.Snapshot{
+			Host: "social.example", CrawledAt: crawled, Software: "mastodon", Version: "4.3.2",
+			NodeInfoVersion: "2.0", Title: "Social Example", OpenRegistrations: true,
+			Protocols: []string{"activitypub"}, UsersTotal: model.Int64(1234567),
+			UsersActiveMonth: model.Int64(34567), LocalPosts: model.Int64(45000),
+		},
+		FirstSeen: crawled.AddDate(0, -1, 0),
+		Snapshots: 2,
+	}
+	older := social.Snapshot
+	older.CrawledAt = crawled.AddDate(0, 0, -7)
+	older.UsersTotal = model.Int64(1200000)
+	older.UsersActiveMonth = nil
+	evil := model.Instance{
+		Snapshot: model.Snapshot{
+			Host: "evil.example", CrawledAt: crawled, Software: xss, Version: xss,
+			Title: xss, UsersTotal: model.Int64(666),
+		},
+		FirstSeen: crawled,
+		Snapshots: 1,
+	}
+	quiet := model.Instance{
+		Snapshot: model.Snapshot{
+			Host: "quiet.example", CrawledAt: crawled, Software: "gotosocial", Version: "0.17.0", Title: "Quiet",
+		},
+		FirstSeen: crawled,
+		Snapshots: 1,
+	}
+	store := &fakeStore{
+		instances: map[string]model.Instance{"social.example": social, "evil.example": evil, "quiet.example": quiet},
+		history: map[string][]model.Snapshot{
+			"social.example": {older, social.Snapshot},
+			"evil.example":   {evil.Snapshot},
+		},
+		peers: map[string][]string{
+			"social.example": {"a.example", "quiet.example", "javascript:alert(1)", "<b>bold</b>.example"},
+		},
+		top: []model.Instance{social, evil, quiet},
+		summary: model.Summary{
+			Instances: 4321, UsersTotal: 9876543, UsersActiveMonth: 123456, UsersActiveHalfyear: 234567,
+			LocalPosts: 1, Softwares: 3, IndexedPosts: 5555, LastCrawl: crawled,
+		},
+		shares: []model.SoftwareShare{
+			{Software: "mastodon", Instances: 3000, UsersTotal: 9000000, ActiveMonth: 100000},
+			{Software: "gotosocial", Instances: 1200, UsersTotal: 800000, ActiveMonth: 20000},
+			{Software: xss, Instances: 121, UsersTotal: 76543, ActiveMonth: 3456},
+		},
+		days: []model.DayCount{
+			{Day: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Count: 4000},
+			{Day: time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC), Count: 4321},
+		},
+	}
+	search := &fakeSearch{res: model.SearchResult{
+		Total: 3,
+		Hits: []model.SearchHit{
+			{
+				URI: "https://social.example/users/ann/statuses/1", URL: "https://social.example/@ann/1",
+				Host: "social.example", Author: "ann@social.example", AuthorName: "Ann <3",
+				Created: crawled, Snippet: "about <mark>ducks</mark> &amp; geese", Summary: "birds",
+			},
+			{
+				URI: "javascript:alert(1)", URL: "javascript:alert(2)",
+				Host: "evil.example", Author: "mallory@evil.example", AuthorName: xss,
+				Created: crawled, Snippet: `<mark>ducks</mark><img src=x onerror=alert(3)>`,
+			},
+			{
+				URI: "https://quiet.example/notes/9", Host: "quiet.example", Author: "bo@quiet.example",
+				Created: crawled, Snippet: "plain <mark>ducks</mark>",
+			},
+		},
+		NextCursor: "next&page=2",
+	}}
+	return store, search
+}

@@ -1,0 +1,527 @@
+package fedisim
+
+import (
+	"fmt"
+	"html"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// field is a profile field; value is HTML as served.
+type field struct{ name, value string }
+
+// account is one simulated local account.
+type account struct {
+	username    string
+	displayName string
+	id          string // server-side id (snowflake, aid, ...)
+	actorURI    string
+	actorPath   string
+	outboxPath  string
+	profileURL  string
+	noteHTML    string
+	fields      []field
+	// indexable is nil where the program (or version) has no such flag.
+	indexable *bool
+	// discoverable false may be served as null by Mastodon.
+	discoverable, discoverableNull bool
+	noindex                        bool
+	bot, locked                    bool
+	created                        time.Time
+	followers, following           int
+	posts                          []*post // newest first
+}
+
+// mention is a mention of another account inside a post.
+type mention struct {
+	username, acct, url, uri string
+}
+
+// post is one simulated status.
+type post struct {
+	id          string // server-side id; newest posts have the largest
+	seq         int
+	author      *account
+	created     time.Time
+	visibility  string // public, unlisted, private, direct
+	lang        string
+	contentHTML string
+	summary     string
+	sensitive   bool
+	tags        []string // lower-case
+	mentions    []mention
+	uri, url    string
+	objectPath  string // path of uri on the instance
+	urlPath     string // path of url on the instance
+	replies     int
+	reblogs     int
+	favourites  int
+}
+
+// target is what a content path serves.
+type target struct {
+	kind    uint8
+	account *account
+	post    *post
+}
+
+const (
+	targetActor uint8 = iota + 1
+	targetOutbox
+	targetObject
+	targetPage
+)
+
+// content is the lazily generated accounts and posts of one instance.
+type content struct {
+	accounts []*account
+	posts    []*post // all posts, newest first
+	paths    map[string]target
+}
+
+var usernames = []string{
+	"alice", "bruno", "chidi", "dagny", "emeka", "farah", "gwen", "hiro", "ines",
+	"jonas", "kofi", "lena", "mateo", "nadia", "oskar", "priya", "quinn", "rosa",
+	"sven", "tamar", "uma", "vikram", "wanda", "xiadani", "yusuf", "zoe",
+	"birdwatcher", "photos", "news", "tootbot", "writer", "dev", "cat", "admin",
+}
+
+var displaySuffixes = []string{"", "", " 🌻", " :verified:", " (she/her)", " (they/them)", " 🐘"}
+
+var hostileDisplayNames = []string{`<b>Bold</b> name`, `"><img src=x onerror=alert(1)>`, "Zoë & Co"}
+
+var bioTemplates = []string{
+	"Gardener, cyclist and occasional baker.",
+	"Software developer. Opinions are my own.",
+	"I post photos of birds and the odd cloud.",
+	"Librarian by day, musician by night.",
+	"Just here for the cat pictures.",
+	"Writing about books, tea and small computers.",
+	"Researcher in climate science &amp; data.",
+	"Hiking, maps &amp; open data.",
+	"Posting in English, Deutsch und Français.",
+	"Retired teacher. Grandmother. Knitter.",
+}
+
+// optOuts are bio suffixes that opt the author out (rule 4); decoys must not.
+var optOuts = []string{"#nobot", "#NoBots", "#noindex", "#NoSearch", "noindex", "nosearch please"}
+var decoys = []string{"#nobotany", "#NoBotany fan", "noindexing enthusiast", "#nobots_allowed_here_lol"}
+
+var hashtags = []string{
+	"Fediverse", "Caturday", "Photography", "OpenSource", "Linux", "Gardening",
+	"Cycling", "Books", "Music", "Coffee", "Rust", "Golang", "Birding", "Hiking",
+	"Cooking", "MastoArt", "Science", "Climate", "Privacy", "SilentSunday",
+}
+
+var postTexts = map[string][]string{
+	"en": {"Just finished reading a great book.", "The weather here is lovely today.", "Anyone else trying out a new editor?", "Working on a small side project this weekend.", "Coffee first, then everything else.", "Found a heron by the river this morning."},
+	"de": {"Heute ist ein schöner Tag zum Radfahren.", "Hat jemand Erfahrung mit Sauerteig?", "Ich lese gerade ein spannendes Buch."},
+	"fr": {"Quelle belle journée pour une promenade.", "Quelqu'un connaît un bon livre sur les oiseaux ?", "Le café est prêt."},
+	"es": {"Hoy he cocinado una paella increíble.", "¿Alguien conoce una buena ruta de senderismo?"},
+	"ja": {"今日はいい天気ですね。", "新しいカメラを買いました。"},
+	"nl": {"Vandaag lekker gefietst langs de rivier.", "Wie heeft er tips voor een goede fietsroute?"},
+	"pt": {"Alguém recomenda um bom livro sobre jardinagem?", "Que dia lindo para caminhar."},
+	"":   {"Hello world!", "Testing, testing, 1 2 3."},
+}
+
+var langWeights = []int{40, 15, 10, 8, 7, 5, 5, 10}
+var langs = []string{"en", "de", "fr", "es", "ja", "nl", "pt", ""}
+
+// hostileHTML is what a sanitiser must neutralise.
+var hostileHTML = []string{
+	`<script>alert('xss')</script>`,
+	`<p><img src="x" onerror="alert(1)"></p>`,
+	`<p>Check <a href="javascript:alert(document.cookie)">this link</a></p>`,
+	`<p onmouseover="alert(1)">hover me</p>`,
+	`<iframe src="https://evil.example/frame"></iframe>`,
+	`<p><a href="https://evil.example/" style="position:fixed;top:0">styled</a></p>`,
+}
+
+var contentWarnings = []string{"politics", "food", "eye contact", "long post", "mental health", "spoilers: The Expanse"}
+
+// contentOf returns the instance's accounts and posts, generating them on
+// first use. Generation is a pure function of the world seed and the
+// instance, so lazy and eager generation agree.
+func (w *world) contentOf(in *instance) *content {
+	in.contentOnce.Do(func() { in.content = w.generateContent(in) })
+	return in.content
+}
+
+func (w *world) generateContent(in *instance) *content {
+	c := &content{paths: map[string]target{}}
+	p := in.prof()
+	if !p.hasAccounts {
+		return c
+	}
+	r := newRNG(w.seed, saltContent, uint64(in.idx))
+	n := 1
+	if in.users > 1 {
+		want := int64(1 + r.intn(4))
+		if in.users >= 20 {
+			want += int64(r.intn(9))
+		}
+		n = int(max(1, min(12, in.users, want)))
+	}
+	pool := append([]string(nil), usernames...)
+	r.shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+	seq := 0
+	publicLeft, totalLeft := 20, 40
+	for i := 0; i < n; i++ {
+		a := w.makeAccount(in, r, pool[i], i)
+		c.accounts = append(c.accounts, a)
+		for k := r.intn(7); k > 0 && totalLeft > 0; k-- {
+			pst := w.makePost(in, r, a, c, seq)
+			if pst.visibility == "public" {
+				if publicLeft == 0 {
+					pst.visibility = "unlisted"
+				} else {
+					publicLeft--
+				}
+			}
+			seq++
+			totalLeft--
+			c.posts = append(c.posts, pst)
+			a.posts = append(a.posts, pst)
+		}
+	}
+	sort.SliceStable(c.posts, func(i, j int) bool { return newer(c.posts[i], c.posts[j]) })
+	for _, a := range c.accounts {
+		sort.SliceStable(a.posts, func(i, j int) bool { return newer(a.posts[i], a.posts[j]) })
+	}
+	for _, pst := range c.posts {
+		w.assignPostIDs(in, r, pst)
+	}
+	for _, a := range c.accounts {
+		c.paths[a.actorPath] = target{kind: targetActor, account: a}
+		c.paths[a.outboxPath] = target{kind: targetOutbox, account: a}
+		if u := pathOf(a.profileURL); u != a.actorPath {
+			c.paths[u] = target{kind: targetPage, account: a}
+		}
+	}
+	for _, pst := range c.posts {
+		c.paths[pst.objectPath] = target{kind: targetObject, post: pst}
+		if pst.urlPath != pst.objectPath {
+			c.paths[pst.urlPath] = target{kind: targetPage, post: pst}
+		}
+	}
+	return c
+}
+
+func newer(a, b *post) bool {
+	if !a.created.Equal(b.created) {
+		return a.created.After(b.created)
+	}
+	return a.seq > b.seq
+}
+
+// pathOf returns the path (and query) of an absolute https URL.
+func pathOf(u string) string {
+	rest := strings.TrimPrefix(u, "https://")
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		return rest[i:]
+	}
+	return "/"
+}
+
+func boolPtr(b bool) *bool { return &b }
+
+func (w *world) makeAccount(in *instance, r *rng, username string, i int) *account {
+	h := in.host
+	a := &account{
+		username: username,
+		created:  w.now.Add(-time.Duration(r.between(30, 1500)) * 24 * time.Hour).Truncate(24 * time.Hour),
+		bot:      username == "tootbot" || username == "news" || r.chance(0.05),
+		locked:   r.chance(0.1),
+	}
+	a.followers, a.following = r.intn(2000), r.intn(500)
+	rs := []rune(username)
+	a.displayName = strings.ToUpper(string(rs[0])) + string(rs[1:]) + r.pick(displaySuffixes)
+	if r.chance(0.03) {
+		a.displayName = r.pick(hostileDisplayNames)
+	}
+
+	// Consent flags, as far as the program (and version) has them.
+	switch in.kind {
+	case swMastodon:
+		switch {
+		case versionAtLeast(in.version, 4, 3):
+			a.indexable = boolPtr(r.chance(0.5))
+		case versionAtLeast(in.version, 4, 2):
+			// 4.2 publishes indexable on the actor only; the simulation keeps
+			// it false so that the REST and ActivityPub views agree.
+			a.indexable = boolPtr(false)
+		}
+		if versionAtLeast(in.version, 4, 0) {
+			a.noindex = r.chance(0.15)
+		}
+	case swGoToSocial, swWordPress:
+		a.indexable = boolPtr(r.chance(0.5))
+	}
+	a.discoverable = r.chance(0.6)
+	a.discoverableNull = !a.discoverable && in.kind == swMastodon && r.chance(0.3)
+
+	// Bio, with opt-out words and decoys at word boundaries.
+	text := html.EscapeString(html.UnescapeString(r.pick(bioTemplates)))
+	switch x := r.float(); {
+	case x < 0.12:
+		text = bioWithTag(text, r.pick(optOuts), r.chance(0.3), h)
+	case x < 0.20:
+		text = bioWithTag(text, r.pick(decoys), false, h)
+	}
+	a.noteHTML = "<p>" + text + "</p>"
+
+	for k := r.intn(4); k > 0; k-- {
+		a.fields = append(a.fields, makeField(r, username))
+	}
+	switch x := r.float(); {
+	case x < 0.04:
+		opt := [][2]string{{"Crawlers", "#nobot"}, {"Search", "nosearch"}, {"noindex", "yes please"}}[r.intn(3)]
+		a.fields = append(a.fields, field{opt[0], html.EscapeString(opt[1])})
+	case x < 0.08:
+		a.fields = append(a.fields, field{"Interests", "#nobotany, ferns"})
+	}
+
+	// Identifiers per program.
+	switch in.kind {
+	case swMastodon:
+		a.id = strconv.FormatInt(snowflake(a.created, i), 10)
+		a.actorPath, a.outboxPath = "/users/"+username, "/users/"+username+"/outbox"
+		a.profileURL = "https://" + h + "/@" + username
+	case swGoToSocial:
+		a.id = ulid(a.created, r)
+		a.actorPath, a.outboxPath = "/users/"+username, "/users/"+username+"/outbox"
+		a.profileURL = "https://" + h + "/@" + username
+	case swPleroma, swAkkoma:
+		a.id = flake(r)
+		a.actorPath, a.outboxPath = "/users/"+username, "/users/"+username+"/outbox"
+		a.profileURL = "https://" + h + "/users/" + username
+	case swMisskey, swSharkey, swFirefish, swFedired:
+		a.id = aid(a.created, r)
+		a.actorPath, a.outboxPath = "/users/"+a.id, "/users/"+a.id+"/outbox"
+		a.profileURL = "https://" + h + "/@" + username
+	case swPixelfed:
+		a.id = strconv.FormatInt(snowflake(a.created, i), 10)
+		a.actorPath, a.outboxPath = "/users/"+username, "/users/"+username+"/outbox"
+		a.profileURL = "https://" + h + "/" + username
+	case swFriendica:
+		a.id = strconv.Itoa(2 + i)
+		a.actorPath, a.outboxPath = "/profile/"+username, "/outbox/"+username
+		a.profileURL = "https://" + h + "/profile/" + username
+	case swSnac:
+		a.id = username
+		a.actorPath, a.outboxPath = "/"+username, "/"+username+"/outbox"
+		a.profileURL = "https://" + h + "/" + username
+	case swWriteFreely:
+		a.id = username
+		a.actorPath, a.outboxPath = "/api/collections/"+username, "/api/collections/"+username+"/outbox"
+		a.profileURL = "https://" + h + "/" + username + "/"
+	case swWordPress:
+		a.id = strconv.Itoa(1 + i)
+		a.actorPath, a.outboxPath = "/author/"+username+"/", "/wp-json/activitypub/1.0/actors/"+a.id+"/outbox"
+		a.profileURL = "https://" + h + "/author/" + username + "/"
+	}
+	a.actorURI = "https://" + h + a.actorPath
+	return a
+}
+
+// bioWithTag adds word to the bio text, at the end after a space or at the
+// start, rendering "#tags" the way Mastodon links them. Either way the word
+// is preceded by a space or the start of the text and followed by the end
+// of the text or a space, so any reasonable text extraction sees the same
+// word boundaries.
+func bioWithTag(text, word string, atStart bool, host string) string {
+	rendered := ""
+	for i, part := range strings.Fields(word) {
+		if i > 0 {
+			rendered += " "
+		}
+		if strings.HasPrefix(part, "#") {
+			tag := part[1:]
+			rendered += `<a href="https://` + host + `/tags/` + strings.ToLower(tag) + `" class="mention hashtag" rel="tag">#<span>` + tag + `</span></a>`
+		} else {
+			rendered += html.EscapeString(part)
+		}
+	}
+	if atStart {
+		return rendered + " " + text
+	}
+	return text + " " + rendered
+}
+
+func makeField(r *rng, username string) field {
+	switch r.intn(4) {
+	case 0:
+		site := username + "." + r.pick(wordsA) + r.pick(wordsB) + ".example"
+		return field{"Website", `<a href="https://` + site + `" target="_blank" rel="nofollow noopener me" translate="no"><span class="invisible">https://</span><span class="">` + site + `</span><span class="invisible"></span></a>`}
+	case 1:
+		return field{"Pronouns", r.pick([]string{"she/her", "he/him", "they/them", "any"})}
+	case 2:
+		return field{"Location", r.pick([]string{"Berlin", "Lagos", "Osaka", "Lima", "Utrecht", "the woods"})}
+	default:
+		return field{"Languages", r.pick([]string{"en, de", "fr", "ja, en", "es, pt"})}
+	}
+}
+
+func (w *world) makePost(in *instance, r *rng, a *account, c *content, seq int) *post {
+	pst := &post{
+		seq:     seq,
+		author:  a,
+		created: w.now.Add(-time.Duration(60+r.intn(90*86400)) * time.Second),
+		lang:    langs[r.weighted(langWeights)],
+	}
+	pst.visibility = []string{"public", "unlisted", "private", "direct"}[r.weighted([]int{55, 20, 15, 10})]
+	pst.replies, pst.reblogs, pst.favourites = r.intn(5), r.intn(10), r.intn(30)
+
+	var b strings.Builder
+	b.WriteString("<p>")
+	if pst.visibility == "direct" || r.chance(0.15) {
+		m := w.mentionFor(in, r, a, c)
+		pst.mentions = append(pst.mentions, m)
+		b.WriteString(`<span class="h-card" translate="no"><a href="` + m.url + `" class="u-url mention">@<span>` + m.username + `</span></a></span> `)
+	}
+	b.WriteString(html.EscapeString(r.pick(postTexts[pst.lang])))
+	seen := map[string]bool{}
+	for k := r.intn(4); k > 0; k-- {
+		tag := r.pick(hashtags)
+		low := strings.ToLower(tag)
+		if seen[low] {
+			continue
+		}
+		seen[low] = true
+		pst.tags = append(pst.tags, low)
+		b.WriteString(` <a href="https://` + in.host + `/tags/` + low + `" class="mention hashtag" rel="tag">#<span>` + tag + `</span></a>`)
+	}
+	b.WriteString("</p>")
+	if r.chance(0.08) {
+		b.WriteString(r.pick(hostileHTML))
+	}
+	pst.contentHTML = strings.Clone(b.String()) // drop the builder's slack
+	switch x := r.float(); {
+	case x < 0.12:
+		pst.summary, pst.sensitive = r.pick(contentWarnings), true
+	case x < 0.15:
+		pst.sensitive = true
+	}
+	return pst
+}
+
+// mentionFor picks a local or remote account to mention.
+func (w *world) mentionFor(in *instance, r *rng, a *account, c *content) mention {
+	if len(c.accounts) > 1 && r.chance(0.5) {
+		o := c.accounts[r.intn(len(c.accounts))]
+		if o != a {
+			return mention{username: o.username, acct: o.username, url: o.profileURL, uri: o.actorURI}
+		}
+	}
+	o := w.instances[r.intn(len(w.instances))]
+	name := r.pick(usernames)
+	return mention{username: name, acct: name + "@" + o.host, url: "https://" + o.host + "/@" + name, uri: "https://" + o.host + "/users/" + name}
+}
+
+// assignPostIDs sets ids, URIs and URLs once posts are in time order.
+func (w *world) assignPostIDs(in *instance, r *rng, pst *post) {
+	h, a := in.host, pst.author
+	switch in.kind {
+	case swMastodon:
+		pst.id = strconv.FormatInt(snowflake(pst.created, pst.seq), 10)
+		pst.objectPath = "/users/" + a.username + "/statuses/" + pst.id
+		pst.urlPath = "/@" + a.username + "/" + pst.id
+	case swGoToSocial:
+		pst.id = ulid(pst.created, r)
+		pst.objectPath = "/users/" + a.username + "/statuses/" + pst.id
+		pst.urlPath = "/@" + a.username + "/statuses/" + pst.id
+	case swPleroma, swAkkoma:
+		pst.id = flake(r)
+		pst.objectPath = "/objects/" + uuid(r)
+		pst.urlPath = "/notice/" + pst.id
+	case swMisskey, swSharkey, swFirefish, swFedired:
+		pst.id = aid(pst.created, r)
+		pst.objectPath = "/notes/" + pst.id
+		pst.urlPath = pst.objectPath
+	case swPixelfed:
+		pst.id = strconv.FormatInt(snowflake(pst.created, pst.seq), 10)
+		pst.objectPath = "/p/" + a.username + "/" + pst.id
+		pst.urlPath = pst.objectPath
+	case swFriendica:
+		guid := uuid(r)
+		pst.id = strconv.Itoa(1000 + pst.seq)
+		pst.objectPath = "/objects/" + guid
+		pst.urlPath = "/display/" + guid
+	case swSnac:
+		pst.id = fmt.Sprintf("%d.%06d", pst.created.Unix(), r.intn(1000000))
+		pst.objectPath = "/" + a.username + "/p/" + pst.id
+		pst.urlPath = pst.objectPath
+	case swWriteFreely:
+		pst.id = base36(r, 10)
+		pst.objectPath = "/api/posts/" + pst.id
+		pst.urlPath = "/" + a.username + "/post-" + pst.id
+	case swWordPress:
+		pst.id = strconv.Itoa(100 + pst.seq)
+		pst.objectPath = "/?p=" + pst.id
+		pst.urlPath = pst.created.Format("/2006/01/02/") + "post-" + pst.id + "/"
+	}
+	pst.uri = "https://" + h + pst.objectPath
+	pst.url = "https://" + h + pst.urlPath
+}
+
+// snowflake is Mastodon's id: milliseconds since the epoch, shifted, plus a
+// sequence.
+func snowflake(t time.Time, seq int) int64 {
+	return t.UnixMilli()<<16 | int64(seq&0xffff)
+}
+
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// ulid is GoToSocial's id: 48 bits of milliseconds and 80 random bits in
+// Crockford base32.
+func ulid(t time.Time, r *rng) string {
+	var b [26]byte
+	ms := uint64(t.UnixMilli())
+	for i := 9; i >= 0; i-- {
+		b[i] = crockford[ms&31]
+		ms >>= 5
+	}
+	for i := 10; i < 26; i++ {
+		b[i] = crockford[r.intn(32)]
+	}
+	return string(b[:])
+}
+
+// aid is Misskey's id: base36 milliseconds since 2000 plus two random chars.
+func aid(t time.Time, r *rng) string {
+	ms := t.UnixMilli() - 946684800000
+	s := strconv.FormatInt(ms, 36)
+	for len(s) < 8 {
+		s = "0" + s
+	}
+	return s + base36(r, 2)
+}
+
+func base36(r *rng, n int) string {
+	const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = digits[r.intn(36)]
+	}
+	return string(b)
+}
+
+// flake is Pleroma's base62 FlakeId.
+func flake(r *rng) string {
+	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	b := make([]byte, 18)
+	for i := range b {
+		b[i] = digits[r.intn(62)]
+	}
+	return string(b)
+}
+
+// uuid is a random (version 4) UUID.
+func uuid(r *rng) string {
+	a, b := r.next(), r.next()
+	a = a&^(0xf<<12) | 0x4<<12
+	b = b&^(0x3<<62) | 0x2<<62
+	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", a>>32, (a>>16)&0xffff, a&0xffff, b>>48, b&0xffffffffffff)
+}

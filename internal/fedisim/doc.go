@@ -1,0 +1,71 @@
+// Package fedisim is a simulated fediverse for tests and demos: one HTTP(S)
+// server that plays thousands of virtual instances of many server programs
+// (Mastodon and its forks, Pleroma, Akkoma, Misskey, Sharkey, Firefish,
+// GoToSocial, Lemmy, PeerTube, Pixelfed, WriteFreely, snac, Friendica and
+// WordPress), routing by Host header and TLS SNI. Each program answers in
+// its real formats and with its real quirks: key orders, NodeInfo 2.0/2.1
+// paths, "metadata":[], "openRegistrations":"FALSE", missing usage fields,
+// a capitalised software name, GoToSocial's robots.txt, Misskey's POST API.
+//
+// The world is a pure function of Options.Seed and Options.Instances, and
+// the simulation knows its ground truth exactly (Truth), so a test can crawl
+// it and compare what was stored. A share of the instances is hostile or
+// broken (see the Behaviour constants); Options.NoHostile turns that off.
+//
+// Host names are under reserved TLDs only (.example, .test), so nothing
+// ever leaks to a real server. The crawler reaches the simulation by
+// resolving every host to the listener's address and using the default
+// https port; TLS certificates are issued per SNI name by a CA created in
+// New (CACertPEM, WriteCA).
+//
+// # The crawler's rules
+//
+// Truth.Census and Truth.TimelinePosts encode what a correct, polite
+// crawler stores. The rules are:
+//
+//  1. Discovered hosts are the seeds plus every valid host name in the
+//     published peer list of every stored instance, to a fixpoint. Junk
+//     entries ("bad host", "-x-.example", "x.example:99999", names with
+//     underscores), IP literals, "localhost" and anything else that is not
+//     a valid DNS name (see ValidHostName) are dropped.
+//  2. An instance is stored iff it is discovered, exists, is reachable (not
+//     down, not http_503, not unknown), its robots.txt did not answer 5xx
+//     and allows the agent token "fedilens" (or "*", per RFC 9309) to fetch
+//     /.well-known/nodeinfo and the NodeInfo document path, the document
+//     parses, is on the same host, was not served with X-Robots-Tag
+//     noindex, and no redirect led to a forbidden address. Slow and
+//     rate-limited instances are stored: the crawler waits (Retry-After).
+//     Private instances are stored with Private set.
+//  3. The peer list of a stored instance is read iff its program publishes
+//     one (InstanceTruth.PeersPath), robots.txt allows that path and it is
+//     not disabled (peers_disabled). Misskey's POST /api/federation/instances
+//     is paginated with {"limit":100,"offset":N} until a short page.
+//  4. An account consents iff indexable is true, noindex is false, and
+//     neither the bio nor any profile field name or value carries an
+//     opt-out word: #nobot, #nobots, #noindex, #nosearch, or the bare words
+//     noindex and nosearch, case-insensitively and on word boundaries after
+//     reducing HTML to text ("#nobotany" and "noindexing" do not count).
+//  5. The thin post path: for each stored Mastodon instance whose robots.txt
+//     allows /api/v1/timelines/public and whose local timeline is public
+//     (InstanceTruth.PublicTimeline), the first page of
+//     /api/v1/timelines/public?local=true&limit=40 (newest first), keeping
+//     the posts whose author consents. The public timeline only ever holds
+//     visibility=public posts.
+//
+// # Endpoints
+//
+// Every instance answers /robots.txt (snac: 404), /.well-known/nodeinfo and
+// its NodeInfo documents. Programs with accounts answer WebFinger,
+// host-meta, ActivityPub actors, paged outboxes and objects (with Accept:
+// application/activity+json or ld+json; GoToSocial wants a Signature
+// header, which is not verified; private and direct posts are 404), and an
+// HTML page otherwise. The Mastodon API family answers /api/v1/instance,
+// /api/v2/instance (Mastodon 4.0+, GoToSocial), /api/v1/instance/peers,
+// /api/v1/instance/activity and /domain_blocks (Mastodon),
+// /api/v1/directory, /api/v1/accounts/lookup and /api/v1/timelines/public
+// (local=true, limit <= 40, max_id/min_id/since_id, Link header). The
+// Misskey family answers POST /api/meta, /api/federation/instances and
+// /api/notes/local-timeline; Lemmy /api/v3/site and
+// /api/v3/federated_instances; PeerTube /api/v1/config and /api/v1/videos.
+// Anything else is 404.
+package fedisim

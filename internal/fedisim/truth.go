@@ -1,0 +1,388 @@
+package fedisim
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// Truth is the exact ground truth of a simulation: what every instance
+// serves, so tests can compare what a crawler stored against it. It is
+// built once per Sim and shared; callers must not modify it.
+type Truth struct {
+	// Instances holds every simulated instance, sorted by host.
+	Instances []InstanceTruth
+	// DeadHosts are the valid host names published in peer lists that no
+	// instance answers for (the connection is closed), TrapHost included;
+	// sorted.
+	DeadHosts []string
+	// Now is the simulated present all dates derive from.
+	Now time.Time
+
+	index map[string]int
+}
+
+// InstanceTruth is one instance as served.
+type InstanceTruth struct {
+	Host string
+	// Software is NodeInfo software.name lower-cased, as the crawler must
+	// store it ("fedired" for a server that sends "Fedired").
+	Software string
+	Version  string
+	// NodeInfoVersion is the highest schema version the discovery document
+	// offers, and NodeInfoPath the path of that document ("" when the
+	// instance has no NodeInfo).
+	NodeInfoVersion string
+	NodeInfoPath    string
+	// Title is NodeInfo metadata.nodeName as served, "" where the program
+	// does not set it (Mastodon 3.x, GoToSocial, Lemmy, unset Misskey names).
+	Title string
+	// InstanceTitle is the name in the program's own instance document
+	// (/api/v1/instance title, /api/meta name, /api/v3/site name, PeerTube
+	// config), which crawlers may use when Title is empty.
+	InstanceTitle     string
+	OpenRegistrations bool
+	// Private is NodeInfo metadata.private (Pleroma, Akkoma).
+	Private bool
+	// The NodeInfo usage counts exactly as served; nil where absent.
+	UsersTotal, UsersActiveMonth, UsersActiveHalfyear, LocalPosts *int64
+	// Behaviours lists the hostile and broken behaviours (Behaviour*
+	// constants) in a fixed order; empty for a well-behaved instance.
+	Behaviours []string
+	// Peers is the raw published peer list in served order, junk included;
+	// nil when the instance publishes none (no endpoint, or disabled).
+	Peers []string
+	// PeersPath is where the peer list is published ("" if the program has
+	// none). Misskey's is a POST endpoint.
+	PeersPath string
+	// RobotsStatus and Robots are the /robots.txt answer (status and body).
+	RobotsStatus int
+	Robots       string
+	// PublicTimeline is true when an anonymous GET of
+	// /api/v1/timelines/public?local=true returns the local public posts
+	// (Mastodon only; timeline_preview or timelines_access may close it).
+	PublicTimeline bool
+	// Isolated instances are never named in the peer list of a
+	// non-isolated instance, so no crawl from the seeds can find them.
+	Isolated bool
+	// Accounts are the instance's local accounts (none for Lemmy and
+	// PeerTube, whose content is not simulated as posts).
+	Accounts []AccountTruth
+}
+
+// AccountTruth is one local account.
+type AccountTruth struct {
+	Username string
+	// Acct is user@host.
+	Acct string
+	// URI is the ActivityPub actor id.
+	URI         string
+	DisplayName string
+	// Indexable is the actor's indexable flag; nil where the program or
+	// version has none (absent counts as false).
+	Indexable    *bool
+	Discoverable bool
+	// NoIndex is Mastodon's REST noindex flag.
+	NoIndex bool
+	Bot     bool
+	// Bio is the profile note as HTML, the way Mastodon-compatible APIs
+	// and ActivityPub summaries serve it.
+	Bio    string
+	Fields []FieldTruth
+	// Consents applies rule 4 of the package doc.
+	Consents bool
+	// Posts are all the account's posts, every visibility, newest first.
+	Posts []PostTruth
+}
+
+// FieldTruth is one profile field; Value is HTML.
+type FieldTruth struct{ Name, Value string }
+
+// PostTruth is one post.
+type PostTruth struct {
+	// ID is the server's own id (Mastodon's status id).
+	ID  string
+	URI string
+	URL string
+	// Author is the author's user@host.
+	Author string
+	// Visibility is public, unlisted, private or direct.
+	Visibility string
+	// Language is the BCP 47 tag, "" when the server sends none.
+	Language    string
+	ContentHTML string
+	// Summary is the content warning ("" for none).
+	Summary string
+	// Created is in UTC with whole seconds, identical in every format the
+	// post is served in.
+	Created time.Time
+	// Tags are lower-case hashtags without '#'.
+	Tags      []string
+	Sensitive bool
+}
+
+// Instance returns the truth for host.
+func (t *Truth) Instance(host string) (InstanceTruth, bool) {
+	i, ok := t.index[host]
+	if !ok {
+		return InstanceTruth{}, false
+	}
+	return t.Instances[i], true
+}
+
+// Has reports whether the instance has behaviour b.
+func (it *InstanceTruth) Has(b string) bool {
+	for _, x := range it.Behaviours {
+		if x == b {
+			return true
+		}
+	}
+	return false
+}
+
+// Allows evaluates the instance's robots.txt for AgentToken and path.
+func (it *InstanceTruth) Allows(path string) bool {
+	return RobotsAllows(it.RobotsStatus, it.Robots, AgentToken, path)
+}
+
+// Stored applies rule 2 of the package doc: whether a crawler that reaches
+// the instance stores its NodeInfo.
+func (it *InstanceTruth) Stored() bool {
+	for _, b := range []string{BehaviourDown, BehaviourHTTP503, BehaviourNodeInfoBroken,
+		BehaviourNodeInfo404, BehaviourNodeInfoOffsite, BehaviourNodeInfoNoIndex, BehaviourRedirectTrap} {
+		if it.Has(b) {
+			return false
+		}
+	}
+	if it.RobotsStatus >= 500 || it.NodeInfoPath == "" {
+		return false
+	}
+	return it.Allows("/.well-known/nodeinfo") && it.Allows(it.NodeInfoPath)
+}
+
+// PeersReadable applies rule 3: whether the crawler reads the peer list of
+// a stored instance.
+func (it *InstanceTruth) PeersReadable() bool {
+	return it.PeersPath != "" && !it.Has(BehaviourPeersDisabled) && it.Allows(it.PeersPath)
+}
+
+// Discovered returns every valid host name a crawler starting at seeds
+// learns about (rule 1), existing or not, sorted.
+func (t *Truth) Discovered(seeds []string) []string {
+	found, _ := t.crawl(seeds)
+	out := make([]string, 0, len(found))
+	for h := range found {
+		out = append(out, h)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Census is the exact expected census for a crawler that starts at seeds
+// and follows the rules of the package doc: the stored instances, sorted by
+// host.
+func (t *Truth) Census(seeds []string) []InstanceTruth {
+	_, stored := t.crawl(seeds)
+	sort.Ints(stored)
+	out := make([]InstanceTruth, len(stored))
+	for i, idx := range stored {
+		out[i] = t.Instances[idx]
+	}
+	return out
+}
+
+// crawl runs the fixpoint of rules 1 to 3.
+func (t *Truth) crawl(seeds []string) (map[string]bool, []int) {
+	found := map[string]bool{}
+	var queue []string
+	push := func(h string) {
+		if ValidHostName(h) && !found[h] {
+			found[h] = true
+			queue = append(queue, h)
+		}
+	}
+	for _, s := range seeds {
+		push(strings.ToLower(strings.TrimSpace(s)))
+	}
+	var stored []int
+	for len(queue) > 0 {
+		h := queue[0]
+		queue = queue[1:]
+		idx, ok := t.index[h]
+		if !ok {
+			continue
+		}
+		it := &t.Instances[idx]
+		if !it.Stored() {
+			continue
+		}
+		stored = append(stored, idx)
+		if it.PeersReadable() {
+			for _, p := range it.Peers {
+				push(p)
+			}
+		}
+	}
+	return found, stored
+}
+
+// TimelineLimit is the page size of the thin post path (rule 5).
+const TimelineLimit = 40
+
+// TimelinePosts is the exact expected set of posts for the thin post path
+// (rule 5): for every stored Mastodon instance whose robots.txt allows
+// /api/v1/timelines/public and whose local timeline is public, the first
+// page (limit 40, newest first) of the local public timeline, keeping the
+// posts whose author consents. Posts are grouped by host in host order,
+// newest first within a host.
+func (t *Truth) TimelinePosts(seeds []string) []PostTruth {
+	var out []PostTruth
+	for _, it := range t.Census(seeds) {
+		if it.Software != "mastodon" || !it.PublicTimeline || !it.Allows("/api/v1/timelines/public") {
+			continue
+		}
+		consent := map[string]bool{}
+		var public []PostTruth
+		for _, a := range it.Accounts {
+			consent[a.Acct] = a.Consents
+			for _, p := range a.Posts {
+				if p.Visibility == "public" {
+					public = append(public, p)
+				}
+			}
+		}
+		sort.SliceStable(public, func(i, j int) bool { return idGreater(public[i].ID, public[j].ID) })
+		if len(public) > TimelineLimit {
+			public = public[:TimelineLimit]
+		}
+		for _, p := range public {
+			if consent[p.Author] {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// idGreater compares decimal ids numerically.
+func idGreater(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) > len(b)
+	}
+	return a > b
+}
+
+// buildTruth materialises the truth of every instance.
+func (s *Sim) buildTruth() *Truth {
+	w := s.world
+	t := &Truth{Now: w.now, index: make(map[string]int, len(w.instances))}
+	t.Instances = make([]InstanceTruth, 0, len(w.instances))
+	for _, in := range w.instances {
+		t.Instances = append(t.Instances, s.instanceTruth(in))
+	}
+	sort.Slice(t.Instances, func(i, j int) bool { return t.Instances[i].Host < t.Instances[j].Host })
+	for i := range t.Instances {
+		t.index[t.Instances[i].Host] = i
+	}
+	t.DeadHosts = append(t.DeadHosts, w.extra[:w.deadCount]...)
+	t.DeadHosts = append(t.DeadHosts, TrapHost)
+	sort.Strings(t.DeadHosts)
+	return t
+}
+
+func i64(v int64) *int64 { return &v }
+
+func (s *Sim) instanceTruth(in *instance) InstanceTruth {
+	w := s.world
+	p := in.prof()
+	it := InstanceTruth{
+		Host:          in.host,
+		Software:      strings.ToLower(p.name),
+		Version:       in.version,
+		InstanceTitle: instanceDocTitle(in),
+		Isolated:      in.isolated,
+		Behaviours:    in.beh.names(),
+		PeersPath:     p.peersPath,
+	}
+	if !in.has(bNodeInfo404) {
+		best := highestNodeinfo(nodeinfoLinks(in.kind, in.version))
+		it.NodeInfoVersion, it.NodeInfoPath = best.version, best.path
+	}
+	if in.nodeName {
+		it.Title = in.title
+	}
+	it.OpenRegistrations = in.openReg
+	it.Private = in.has(bPrivate)
+	u := servedUsage(in)
+	it.UsersTotal, it.UsersActiveMonth, it.UsersActiveHalfyear, it.LocalPosts = u.total, u.month, u.halfyear, u.posts
+	if p.peersPath != "" && !in.has(bPeersDisabled) {
+		it.Peers = make([]string, 0, len(in.peers))
+		if in.kind != swSnac { // snac publishes an empty list
+			for _, ref := range in.peers {
+				it.Peers = append(it.Peers, w.peerName(ref))
+			}
+		}
+	}
+	it.RobotsStatus, it.Robots = robotsFor(in)
+	it.PublicTimeline = in.kind == swMastodon && in.tlLocal == tlPublic
+	// Generate afresh instead of going through the handler's cache: the
+	// result is identical, the handler may be filling the cache right now,
+	// and a truth of 20,000 instances should not pin every instance's path
+	// index in memory.
+	c := w.generateContent(in)
+	if len(c.accounts) > 0 {
+		it.Accounts = make([]AccountTruth, 0, len(c.accounts))
+	}
+	for _, a := range c.accounts {
+		at := AccountTruth{
+			Username:     a.username,
+			Acct:         a.username + "@" + in.host,
+			URI:          a.actorURI,
+			DisplayName:  a.displayName,
+			Discoverable: a.discoverable,
+			NoIndex:      a.noindex,
+			Bot:          a.bot,
+			Bio:          a.noteHTML,
+			Consents:     consents(a),
+		}
+		if a.indexable != nil {
+			at.Indexable = boolPtr(*a.indexable)
+		}
+		for _, f := range a.fields {
+			at.Fields = append(at.Fields, FieldTruth{f.name, f.value})
+		}
+		if len(a.posts) > 0 {
+			at.Posts = make([]PostTruth, 0, len(a.posts))
+		}
+		for _, pst := range a.posts {
+			at.Posts = append(at.Posts, PostTruth{
+				ID: pst.id, URI: pst.uri, URL: pst.url, Author: at.Acct,
+				Visibility: pst.visibility, Language: pst.lang, ContentHTML: pst.contentHTML,
+				Summary: pst.summary, Created: pst.created.UTC(), Tags: append([]string(nil), pst.tags...),
+				Sensitive: pst.sensitive,
+			})
+		}
+		it.Accounts = append(it.Accounts, at)
+	}
+	return it
+}
+
+// usage is the NodeInfo usage block as served; nil pointers are omitted.
+type usage struct {
+	total, month, halfyear, posts *int64
+}
+
+// servedUsage returns the counts an instance's NodeInfo carries.
+func servedUsage(in *instance) usage {
+	u := usage{total: i64(in.users)}
+	if in.prof().activeCounts {
+		u.month, u.halfyear = i64(in.month), i64(in.halfyear)
+		if in.has(bStatsInconsistent) {
+			u.halfyear = i64(in.users + in.users/10 + 1)
+		}
+	}
+	if !in.noPosts {
+		u.posts = i64(in.posts)
+	}
+	return u
+}

@@ -1,0 +1,202 @@
+// Package model holds the plain data types that cross package boundaries:
+// what the crawler observes, what the store keeps and what the API and the
+// dashboard show. It has no behaviour beyond small helpers, so every other
+// package can import it without pulling in a database, an index or a network.
+package model
+
+import "time"
+
+// Snapshot is one observation of one instance's NodeInfo (and, where the
+// software has one, its own instance document) by one crawl.
+//
+// Counts are pointers because NodeInfo makes all but users.total optional
+// and many servers omit them: "unknown" must stay distinguishable from 0.
+type Snapshot struct {
+	// Host is the normalised host name (see internal/hostname), with a port
+	// only where it is not the scheme's default.
+	Host string
+	// CrawledAt is when the NodeInfo document was fetched, in UTC.
+	CrawledAt time.Time
+	// Software is NodeInfo software.name, lower-cased and trimmed.
+	Software string
+	// Version is NodeInfo software.version as published.
+	Version string
+	// NodeInfoVersion is the schema version that was followed ("2.1", "2.0", "1.1", ...).
+	NodeInfoVersion string
+	// Title is the instance's name (metadata.nodeName, or the instance document's title).
+	Title string
+	// OpenRegistrations as published (leniently parsed: "FALSE" is false).
+	OpenRegistrations bool
+	// Private is NodeInfo metadata.private (Pleroma/Akkoma locked-down instances).
+	Private bool
+	// Protocols as published, lower-cased.
+	Protocols []string
+
+	UsersTotal          *int64
+	UsersActiveMonth    *int64
+	UsersActiveHalfyear *int64
+	LocalPosts          *int64
+}
+
+// HostStatus is the outcome of the latest attempt to crawl a host.
+type HostStatus string
+
+// The host statuses. They are stored as strings, so the set can grow.
+const (
+	// StatusOK: NodeInfo fetched and stored.
+	StatusOK HostStatus = "ok"
+	// StatusUnreachable: DNS, connection, TLS or timeout errors, or 5xx answers.
+	StatusUnreachable HostStatus = "unreachable"
+	// StatusRobotsDisallowed: robots.txt refuses the paths fedilens needs.
+	StatusRobotsDisallowed HostStatus = "robots_disallowed"
+	// StatusNoNodeInfo: the host answered but has no (usable) NodeInfo.
+	StatusNoNodeInfo HostStatus = "no_nodeinfo"
+	// StatusMalformed: the host answered with documents that cannot be parsed.
+	StatusMalformed HostStatus = "malformed"
+	// StatusRefused: fedilens refused the host itself (denylist, opt-out,
+	// forbidden address, invalid name).
+	StatusRefused HostStatus = "refused"
+	// StatusNoIndex: NodeInfo was served with X-Robots-Tag: noindex.
+	StatusNoIndex HostStatus = "noindex"
+)
+
+// HostState is the crawler's memory of one host: what happened last time
+// and when it is due again. It is what lets a restarted crawler continue
+// where it stopped instead of refetching everything.
+type HostState struct {
+	Host        string
+	Status      HostStatus
+	Reason      string // human-readable detail for Status
+	Software    string // last known software, empty if never known
+	LastAttempt time.Time
+	LastSuccess time.Time // zero if never
+	NextDue     time.Time
+	Failures    uint32 // consecutive failures
+	// DiscoveredFrom is the host whose peer list first named this host
+	// ("seed" for seeds, "api" for manual submissions).
+	DiscoveredFrom string
+}
+
+// Peers is a host's published peer list as seen at one crawl.
+type Peers struct {
+	Host      string
+	CrawledAt time.Time
+	Peers     []string // normalised, de-duplicated, sorted
+}
+
+// Post is one public post of a consenting author, after sanitising.
+type Post struct {
+	// URI is the ActivityPub id of the post: the key for updates and deletes.
+	URI string
+	// URL is the human-facing link, when the server gives one.
+	URL string
+	// Host is the instance the post (and its author) lives on.
+	Host string
+	// Author is the author's handle as user@host. It is personal data: only
+	// stored for consenting authors, and pseudonymised in datasets.
+	Author string
+	// AuthorName is the display name, plain text.
+	AuthorName string
+	Created    time.Time
+	Language   string // BCP 47 primary tag, lower case; "" if unknown
+	// Text is the post's content reduced to plain text (for indexing).
+	Text string
+	// HTML is the sanitised content (for display).
+	HTML string
+	// Summary is the content warning, plain text.
+	Summary    string
+	Sensitive  bool
+	Tags       []string // lower-case hashtags without '#'
+	Replies    int64
+	Reblogs    int64
+	Favourites int64
+}
+
+// Instance is the latest known state of one instance, as the API shows it.
+type Instance struct {
+	Snapshot
+	FirstSeen time.Time
+	// Snapshots is the number of snapshots kept for the host.
+	Snapshots uint64
+}
+
+// Summary holds the headline numbers of the census.
+type Summary struct {
+	Instances           uint64
+	UsersTotal          int64
+	UsersActiveMonth    int64
+	UsersActiveHalfyear int64
+	LocalPosts          int64
+	Softwares           uint64
+	IndexedPosts        uint64
+	LastCrawl           time.Time // zero if nothing was crawled yet
+}
+
+// SoftwareShare is one software's share of the census.
+type SoftwareShare struct {
+	Software    string
+	Instances   uint64
+	UsersTotal  int64
+	ActiveMonth int64
+}
+
+// Int64 returns a pointer to v, for the optional counts.
+func Int64(v int64) *int64 { return &v }
+
+// InstanceQuery selects instances for listing.
+type InstanceQuery struct {
+	// Software keeps only instances running this software ("" = all).
+	Software string
+	// Limit is the page size; the store caps it (1..1000, default 100).
+	Limit int
+	// Sort is "users" (users total, descending, ties by host) or "host"
+	// (ascending). Default "users".
+	Sort string
+	// Cursor is the opaque value of the previous page's NextCursor ("" = first page).
+	Cursor string
+}
+
+// InstancePage is one page of instances.
+type InstancePage struct {
+	Instances  []Instance
+	NextCursor string // "" when there is no further page
+}
+
+// DayCount is a count for one UTC day.
+type DayCount struct {
+	Day   time.Time
+	Count uint64
+}
+
+// SearchQuery is a search request as the API and the search page take it.
+type SearchQuery struct {
+	// Q is the query in fedilens's query syntax (see indexer).
+	Q string
+	// Limit is the page size, capped at 100.
+	Limit int
+	// Cursor is the opaque value of the previous page's NextCursor.
+	Cursor string
+}
+
+// SearchHit is one search result. Snippet is sanitised HTML (only <mark>
+// elements, everything else escaped) and safe to embed in a page.
+type SearchHit struct {
+	URI        string    `json:"uri"`
+	URL        string    `json:"url,omitempty"`
+	Host       string    `json:"host"`
+	Author     string    `json:"author"`
+	AuthorName string    `json:"author_name,omitempty"`
+	Created    time.Time `json:"created"`
+	Language   string    `json:"language,omitempty"`
+	Summary    string    `json:"summary,omitempty"`
+	Snippet    string    `json:"snippet"`
+	Tags       []string  `json:"tags,omitempty"`
+	Score      float64   `json:"score"`
+}
+
+// SearchResult is one page of search results.
+type SearchResult struct {
+	Total      uint64      `json:"total"`
+	Hits       []SearchHit `json:"hits"`
+	NextCursor string      `json:"next_cursor,omitempty"`
+}

@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/fedilens/fedilens/internal/model"
+)
+
+// The INSERT statements, each with its named column list.
+const (
+	insertSnapshotsSQL = `INSERT INTO snapshots (host, crawled_at, software, version, nodeinfo_version, title,
+    open_registrations, private, protocols, users_total, users_active_month, users_active_halfyear, local_posts)`
+	insertPeersSQL      = `INSERT INTO peers (host, crawled_at, peers)`
+	insertHostStatesSQL = `INSERT INTO host_states (host, status, reason, software, last_attempt, last_success,
+    next_due, failures, discovered_from, version)`
+	insertPostsSQL = `INSERT INTO posts (uri, host, author, created, language, tags, sensitive, has_summary,
+    replies, reblogs, favourites, version)`
+)
+
+// InsertSnapshots writes snapshots in one INSERT. Writing the same (host,
+// crawled_at) twice is harmless: reads take one row per crawl.
+func (s *Store) InsertSnapshots(ctx context.Context, snaps []model.Snapshot) error {
+	err := s.insert(ctx, insertSnapshotsSQL, len(snaps), func(b driver.Batch, i int) error {
+		sn := &snaps[i]
+		return b.Append(sn.Host, toDB(sn.CrawledAt), sn.Software, sn.Version, sn.NodeInfoVersion, sn.Title,
+			sn.OpenRegistrations, sn.Private, nonNil(sn.Protocols),
+			sn.UsersTotal, sn.UsersActiveMonth, sn.UsersActiveHalfyear, sn.LocalPosts)
+	})
+	if err != nil {
+		return fmt.Errorf("insert %d snapshots: %w", len(snaps), err)
+	}
+	return nil
+}
+
+// InsertPeers writes peer lists in one INSERT.
+func (s *Store) InsertPeers(ctx context.Context, peers []model.Peers) error {
+	err := s.insert(ctx, insertPeersSQL, len(peers), func(b driver.Batch, i int) error {
+		p := &peers[i]
+		return b.Append(p.Host, toDB(p.CrawledAt), nonNil(p.Peers))
+	})
+	if err != nil {
+		return fmt.Errorf("insert %d peer lists: %w", len(peers), err)
+	}
+	return nil
+}
+
+// UpsertHostStates writes host states in one INSERT. Each row gets a new
+// ReplacingMergeTree version, so the latest upsert of a host wins, also
+// within one call (the later element of states).
+func (s *Store) UpsertHostStates(ctx context.Context, states []model.HostState) error {
+	err := s.insert(ctx, insertHostStatesSQL, len(states), func(b driver.Batch, i int) error {
+		h := &states[i]
+		return b.Append(h.Host, string(h.Status), h.Reason, h.Software, toDB(h.LastAttempt), toDB(h.LastSuccess),
+			toDB(h.NextDue), h.Failures, h.DiscoveredFrom, s.nextVersion())
+	})
+	if err != nil {
+		return fmt.Errorf("upsert %d host states: %w", len(states), err)
+	}
+	return nil
+}
+
+// InsertPosts writes post metadata (never Text, HTML, Summary or the
+// author's display name) in one INSERT. Posts are keyed by URI: ingesting
+// a URI again replaces its row (after FINAL or a merge), and the later
+// element wins within one call.
+func (s *Store) InsertPosts(ctx context.Context, posts []model.Post) error {
+	err := s.insert(ctx, insertPostsSQL, len(posts), func(b driver.Batch, i int) error {
+		p := &posts[i]
+		return b.Append(p.URI, p.Host, p.Author, toDB(p.Created), p.Language, nonNil(p.Tags), p.Sensitive,
+			p.Summary != "", p.Replies, p.Reblogs, p.Favourites, s.nextVersion())
+	})
+	if err != nil {
+		return fmt.Errorf("insert %d posts: %w", len(posts), err)
+	}
+	return nil
+}
+
+// Deleting posts.
+const (
+	// deleteChunkBytes bounds the URIs of one mutation, well below the
+	// server's max_query_size (256 KiB by default).
+	deleteChunkBytes = 128 << 10
+	// mutationWait bounds the wait for a delete when ctx has no deadline.
+	mutationWait = 2 * time.Minute
+)
+
+// DeletePosts removes posts by URI with ALTER TABLE ... DELETE mutations
+// (one per 128 KiB of URIs) and waits until ClickHouse reports them done,
+// polling system.mutations: 18.16 has no mutations_sync setting. Mutations
+// rewrite data parts, so callers should collect deletions and call this
+// rarely with many URIs rather than often with one. Unknown URIs are fine.
+func (s *Store) DeletePosts(ctx context.Context, uris []string) error {
+	seen := make(map[string]bool, len(uris))
+	var chunk []any
+	size := 0
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		err := s.conn.Exec(ctx, "ALTER TABLE posts DELETE WHERE uri IN ?", clickhouse.GroupSet{Value: chunk})
+		chunk, size = nil, 0
+		if err != nil {
+			return fmt.Errorf("delete posts: %w", err)
+		}
+		return nil
+	}
+	for _, u := range uris {
+		if seen[u] {
+			continue
+		}
+		seen[u] = true
+		chunk = append(chunk, u)
+		size += len(u) + 4
+		if size >= deleteChunkBytes {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if len(seen) == 0 {
+		return nil
+	}
+	return s.waitMutations(ctx, "posts")
+}
+
+// waitMutations polls until no mutation of table is pending.
+func (s *Store) waitMutations(ctx context.Context, table string) error {
+	ctx, cancel := context.WithTimeout(ctx, mutationWait)
+	defer cancel()
+	delay := 10 * time.Millisecond
+	for {
+		var pending uint64
+		err := s.conn.QueryRow(ctx,
+			"SELECT count() FROM system.mutations WHERE database = ? AND table = ? AND is_done = 0",
+			s.database, table).Scan(&pending)
+		if err != nil {
+			return fmt.Errorf("wait for %s mutations: %w", table, err)
+		}
+		if pending == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %s mutations (%d pending; they continue in the background): %w", table, pending, ctx.Err())
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 500*time.Millisecond)
+	}
+}
+
+// nonNil turns nil into an empty slice for Array columns.
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}
