@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -126,15 +127,22 @@ func (c *common) httpClient(log *slog.Logger, extraCA []byte) (*httpclient.Clien
 		}
 		opts.AllowNets = append(opts.AllowNets, p)
 	}
-	if c.caFile != "" || extraCA != nil {
+	switch {
+	case c.caFile != "":
 		pool, err := httpclient.LoadCAFile(c.caFile)
 		if err != nil {
 			return nil, fmt.Errorf("loading --ca-file: %w", err)
 		}
-		if extraCA != nil && !pool.AppendCertsFromPEM(extraCA) {
-			return nil, errors.New("adding the simulator's CA failed")
+		opts.RootCAs = pool
+	case extraCA != nil:
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
 		}
 		opts.RootCAs = pool
+	}
+	if extraCA != nil && !opts.RootCAs.AppendCertsFromPEM(extraCA) {
+		return nil, errors.New("adding the simulator's CA failed")
 	}
 	return httpclient.New(opts)
 }

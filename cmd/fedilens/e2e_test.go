@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -381,3 +382,78 @@ func TestAllowNetGuardsSeeds(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// syncBuffer is a bytes.Buffer safe for a writer and a concurrent reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestRunSim runs the main job as the quickstart does (run --sim, managed
+// ClickHouse included): the dashboard URL is printed, the census fills in
+// through the API, and Ctrl-C (context cancel) stops everything cleanly.
+func TestRunSim(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	data := t.TempDir()
+	go func() {
+		done <- Main(ctx, []string{"run", "--sim", "60", "--data", data, "--listen", "127.0.0.1:0", "--host-delay", "5ms", "--log-level", "warn"}, &stdout, &stderr)
+	}()
+	var base string
+	require.Eventually(t, func() bool {
+		_, after, ok := strings.Cut(stdout.String(), "fedilens dashboard: ")
+		if ok && strings.Contains(after, "\n") {
+			base = strings.TrimSpace(strings.SplitN(after, "\n", 2)[0])
+		}
+		return base != ""
+	}, 90*time.Second, 50*time.Millisecond, "no dashboard URL; stderr: %s", stderr.String())
+
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "api/v1/stats/summary")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var s struct{ Instances int }
+		return json.NewDecoder(resp.Body).Decode(&s) == nil && s.Instances > 10
+	}, 60*time.Second, 200*time.Millisecond, "the census did not fill in; stderr: %s", stderr.String())
+
+	resp, err := http.Get(base)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(body), "data-echarts-option")
+
+	cancel()
+	select {
+	case code := <-done:
+		require.Equal(t, 0, code, "stderr: %s", stderr.String())
+	case <-time.After(60 * time.Second):
+		t.Fatal("fedilens run did not stop after cancel")
+	}
+	// The managed ClickHouse is stopped: no process runs with its config.
+	require.NoFileExists(t, filepath.Join(data, "clickhouse", "server.pid"))
+	procs, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	require.NoError(t, err)
+	for _, p := range procs {
+		cmd, err := os.ReadFile(p)
+		if err == nil && bytes.Contains(cmd, []byte(data)) {
+			t.Fatalf("a process still runs with the data directory: %s: %q", p, cmd)
+		}
+	}
+}
