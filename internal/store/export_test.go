@@ -10,8 +10,9 @@ func (s *Store) Conn() driver.Conn { return s.conn }
 
 // MigrationVersions lists the versions of the migration list, in order.
 func MigrationVersions() []uint32 {
-	out := make([]uint32, len(migrations))
-	for i, m := range migrations {
+	all := ordered()
+	out := make([]uint32, len(all))
+	for i, m := range all {
 		out[i] = m.version
 	}
 	return out

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -107,6 +108,27 @@ ORDER BY uri`},
 	},
 }
 
+// register adds migrations kept in their own files (one feature's schema
+// next to its code). It is called from package-level var declarations;
+// ordered returns the complete list sorted by version.
+func register(ms ...migration) bool {
+	migrations = append(migrations, ms...)
+	return true
+}
+
+// ordered returns every migration, oldest first, and panics on a duplicate
+// version: that is a programming error caught by any test that opens a store.
+func ordered() []migration {
+	out := append([]migration(nil), migrations...)
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i := 1; i < len(out); i++ {
+		if out[i].version == out[i-1].version {
+			panic(fmt.Sprintf("store: duplicate migration version %d (%q, %q)", out[i].version, out[i-1].name, out[i].name))
+		}
+	}
+	return out
+}
+
 // createMigrationsTable is the bookkeeping table. It is created outside the
 // versioned list because the list is read from it.
 const createMigrationsTable = `
@@ -129,13 +151,14 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	latest := migrations[len(migrations)-1].version
+	all := ordered()
+	latest := all[len(all)-1].version
 	for v := range applied {
 		if v > latest {
 			s.logger.Warn("database schema is newer than this fedilens", "database", s.database, "schema_version", v, "known_version", latest)
 		}
 	}
-	for _, m := range migrations {
+	for _, m := range all {
 		if applied[m.version] {
 			continue
 		}
