@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/fedilens/fedilens/internal/hostname"
 	"github.com/fedilens/fedilens/internal/httpclient"
 	"github.com/fedilens/fedilens/internal/model"
-	"github.com/fedilens/fedilens/internal/robots"
 )
 
 // Response size caps per endpoint.
@@ -23,76 +21,51 @@ const (
 
 var errRobots = errors.New("disallowed by robots.txt")
 
-// hostCrawl is one visit to one host: its requests are strictly
-// sequential (never two in flight to one host) and spaced by the politeness
-// gap, measured from the end of one request to the start of the next.
+// hostCrawl sends requests to one host through the host's gate (see
+// gate.go): strictly sequential, spaced by the politeness gap measured from
+// the end of one request to the start of the next, and checked against
+// robots.txt.
 type hostCrawl struct {
 	m      *Manager
 	host   string
 	scheme string
-	robots *robots.Group
-	gap    time.Duration
-	last   time.Time // end of the previous request; zero before the first
+	g      *gate
 }
 
 func (hc *hostCrawl) url(pathAndQuery string) string {
 	return hc.scheme + "://" + hc.host + pathAndQuery
 }
 
-// wait sleeps until the politeness gap since the previous request is over.
-func (hc *hostCrawl) wait(ctx context.Context, extra time.Duration) error {
-	if hc.last.IsZero() && extra == 0 {
-		return nil
-	}
-	d := time.Until(hc.last.Add(hc.gap))
-	if extra > d {
-		d = extra
-	}
-	if d <= 0 {
-		return nil
-	}
-	hc.m.metrics.politenessWait.Add(d.Seconds())
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+// errRobotsUnavailable: robots.txt answered 5xx or 429, which means
+// "disallow everything for now".
+type errRobotsUnavailable struct{ reason string }
 
-// get sends one request to the host, after checking robots.txt for its
-// path and waiting out the politeness gap. 429 and 503 answers with a
-// Retry-After within Options.MaxRetryAfter are waited out and retried.
+func (e *errRobotsUnavailable) Error() string { return e.reason }
+func (e *errRobotsUnavailable) Unwrap() error { return errRobots }
+
+// get sends one request to the host: it reads robots.txt first (cached),
+// refuses a disallowed path, waits out the politeness gap, and honours
+// Retry-After (see sendLocked).
 func (hc *hostCrawl) get(ctx context.Context, r fetchRequest) (*fetchResponse, error) {
 	u, err := url.Parse(r.URL)
 	if err != nil {
 		return nil, fmt.Errorf("%w: bad url %q", errMalformed, r.URL)
 	}
-	if hc.robots != nil && !hc.robots.Allowed(u.RequestURI()) {
+	if err := hc.g.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer hc.g.unlock()
+	grp, status, reason, err := hc.robotsLocked(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("robots.txt: %w", err)
+	}
+	if status != model.StatusOK {
+		return nil, &errRobotsUnavailable{reason}
+	}
+	if !grp.Allowed(u.RequestURI()) {
 		return nil, fmt.Errorf("%w: %s", errRobots, u.Path)
 	}
-	var extra time.Duration
-	for attempt := 1; ; attempt++ {
-		if err := hc.wait(ctx, extra); err != nil {
-			return nil, err
-		}
-		resp, err := hc.m.fetcher.fetch(ctx, r)
-		hc.last = time.Now()
-		hc.m.metrics.observeRequest(resp, err)
-		if err != nil {
-			return nil, err
-		}
-		if resp.Status != 429 && resp.Status != 503 {
-			return resp, nil
-		}
-		d, ok := retryAfter(resp.Header, time.Now())
-		if !ok || d > hc.m.opts.MaxRetryAfter || attempt >= maxRetries {
-			return resp, nil
-		}
-		extra = d
-	}
+	return hc.sendLocked(ctx, r)
 }
 
 // visit crawls the host: robots.txt, NodeInfo, peers and (for Mastodon)
@@ -153,29 +126,9 @@ func (hc *hostCrawl) visit(ctx context.Context, st model.HostState) model.HostSt
 // visitNodeInfo fetches robots.txt and NodeInfo and classifies the result.
 func (hc *hostCrawl) visitNodeInfo(ctx context.Context) (model.HostStatus, string, model.Snapshot) {
 	var snap model.Snapshot
-	// robots.txt: 2xx parsed; 4xx allow all; 5xx disallow all (RFC 9309 2.3.1).
-	resp, err := hc.get(ctx, fetchRequest{URL: hc.url("/robots.txt"), Accept: "text/plain", MaxBody: maxRobotsBody})
-	if err != nil {
-		return classify(err), "robots.txt: " + errText(err), snap
-	}
-	var rb *robots.Robots
-	switch {
-	case resp.Status >= 200 && resp.Status < 300:
-		rb = robots.Parse(resp.Body)
-	case resp.Status >= 400 && resp.Status < 500 && resp.Status != 429:
-		rb = robots.AllowAll()
-	default:
-		return model.StatusRobotsDisallowed, fmt.Sprintf("robots.txt answered %d: treated as disallow all", resp.Status), snap
-	}
-	hc.robots = rb.Group(hc.m.opts.AgentToken)
-	if cd := hc.robots.CrawlDelay(); cd > hc.gap {
-		if hc.m.opts.MaxCrawlDelay > 0 && cd > hc.m.opts.MaxCrawlDelay {
-			cd = hc.m.opts.MaxCrawlDelay
-		}
-		hc.gap = max(hc.gap, cd)
-	}
-
-	resp, err = hc.get(ctx, fetchRequest{URL: hc.url("/.well-known/nodeinfo"), Accept: "application/json", MaxBody: maxNodeInfoBody})
+	// robots.txt first (RFC 9309: 2xx parsed, 4xx allow all, 5xx disallow
+	// all for now); get reads it through the gate's cache.
+	resp, err := hc.get(ctx, fetchRequest{URL: hc.url("/.well-known/nodeinfo"), Accept: "application/json", MaxBody: maxNodeInfoBody})
 	if err != nil {
 		return classify(err), "nodeinfo discovery: " + errText(err), snap
 	}

@@ -131,6 +131,10 @@ type Manager struct {
 	wg     sync.WaitGroup // outstanding hosts of the current pass
 
 	done, failed, inFlight atomic.Int64
+
+	gatesMu sync.Mutex
+	gates   map[string]*gate // per-host politeness, see gate.go
+	gateOps uint64
 }
 
 type hostEntry struct {
@@ -189,7 +193,7 @@ func New(opts Options, sink Sink, states StateSource, logger *slog.Logger, reg p
 	}
 	m := &Manager{
 		opts: opts, sink: sink, states: states, log: logger, fetcher: f,
-		metrics: newMetrics(reg), hosts: map[string]*hostEntry{},
+		metrics: newMetrics(reg), hosts: map[string]*hostEntry{}, gates: map[string]*gate{},
 	}
 	m.qcond = sync.NewCond(&m.mu)
 	return m, nil
@@ -382,8 +386,9 @@ func (m *Manager) work(ctx context.Context) {
 
 		m.inFlight.Add(1)
 		m.metrics.inFlightHosts.Inc()
-		hc := &hostCrawl{m: m, host: host, scheme: scheme, gap: m.opts.HostDelay}
+		hc, release := m.newHostCrawl(host, scheme)
 		state = hc.visit(ctx, state)
+		release()
 		m.inFlight.Add(-1)
 		m.metrics.inFlightHosts.Dec()
 		if ctx.Err() != nil {

@@ -19,6 +19,7 @@ type metrics struct {
 	queue          prometheus.Gauge
 	inFlightHosts  prometheus.Gauge
 	politenessWait prometheus.Counter
+	retryAfter     prometheus.Counter
 	total          atomic.Int64
 }
 
@@ -48,9 +49,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		politenessWait: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "fedilens_crawler_politeness_wait_seconds_total", Help: "Time spent waiting between requests to one host (gap, Crawl-delay, Retry-After).",
 		}),
+		retryAfter: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fedilens_crawler_retry_after_total", Help: "429/503 answers whose Retry-After was waited out before retrying.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.outcomes, m.hosts, m.skipped, m.discovered, m.queue, m.inFlightHosts, m.politenessWait)
+		reg.MustRegister(m.requests, m.outcomes, m.hosts, m.skipped, m.discovered, m.queue, m.inFlightHosts, m.politenessWait, m.retryAfter)
 	}
 	return m
 }
