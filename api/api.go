@@ -34,6 +34,13 @@ type Store interface {
 	SoftwareShare(ctx context.Context) ([]model.SoftwareShare, error)
 	// InstancesOverTime returns the number of known instances per UTC day.
 	InstancesOverTime(ctx context.Context) ([]model.DayCount, error)
+	// SummaryWith, SoftwareShareWith and InstancesOverTimeWith are the
+	// statistics above with a choice of instances: by default they leave
+	// out the instances whose figures are suspect (see internal/sanity),
+	// and include them when asked (include_flagged=true).
+	SummaryWith(ctx context.Context, opts model.StatsOptions) (model.Summary, error)
+	SoftwareShareWith(ctx context.Context, opts model.StatsOptions) ([]model.SoftwareShare, error)
+	InstancesOverTimeWith(ctx context.Context, opts model.StatsOptions) ([]model.DayCount, error)
 }
 
 // Searcher is the post search the API exposes. The Bleve index
@@ -121,6 +128,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle(RouteSummary, a.wrap(RouteSummary, a.summary))
 	mux.Handle(RouteSoftware, a.wrap(RouteSoftware, a.software))
 	mux.Handle(RouteInstancesOverTime, a.wrap(RouteInstancesOverTime, a.instancesOverTime))
+	a.registerHostStats(mux)
 	mux.Handle(RouteUnknown, a.wrap(RouteUnknown, func(*http.Request) (any, error) {
 		return nil, notFound("unknown endpoint")
 	}))

@@ -62,11 +62,11 @@ func TestEndpoints(t *testing.T) {
 			  {"host":"social.example","crawled_at":"2026-11-03T12:30:00Z","software":"mastodon","version":"4.3.2",
 			   "nodeinfo_version":"2.0","title":"Social Example","open_registrations":true,"private":false,
 			   "protocols":["activitypub"],"users_total":1200,"users_active_month":300,"users_active_halfyear":null,
-			   "local_posts":45000,"first_seen":"2026-10-01T08:00:00Z","snapshots":2},
+			   "local_posts":45000,"flags":[],"suspect":false,"first_seen":"2026-10-01T08:00:00Z","snapshots":2},
 			  {"host":"quiet.example","crawled_at":"2026-11-03T12:30:00Z","software":"gotosocial","version":"0.17.0",
 			   "nodeinfo_version":"2.0","title":"Quiet","open_registrations":false,"private":false,
 			   "protocols":[],"users_total":3,"users_active_month":null,"users_active_halfyear":null,
-			   "local_posts":null,"first_seen":"2026-10-01T08:00:00Z","snapshots":1}],
+			   "local_posts":null,"flags":[],"suspect":false,"first_seen":"2026-10-01T08:00:00Z","snapshots":1}],
 			  "next_cursor":"c2"}`,
 		},
 		{
@@ -74,14 +74,16 @@ func TestEndpoints(t *testing.T) {
 			want: `{"instance":{"host":"social.example","crawled_at":"2026-11-03T12:30:00Z","software":"mastodon",
 			   "version":"4.3.2","nodeinfo_version":"2.0","title":"Social Example","open_registrations":true,
 			   "private":false,"protocols":["activitypub"],"users_total":1200,"users_active_month":300,
-			   "users_active_halfyear":null,"local_posts":45000,"first_seen":"2026-10-01T08:00:00Z","snapshots":2},
+			   "users_active_halfyear":null,"local_posts":45000,"flags":[],"suspect":false,"first_seen":"2026-10-01T08:00:00Z","snapshots":2},
 			 "history":[
 			  {"host":"social.example","crawled_at":"2026-10-01T08:00:00Z","software":"mastodon","version":"4.3.1",
 			   "nodeinfo_version":"2.0","title":"Social Example","open_registrations":true,"private":false,
-			   "protocols":["activitypub"],"users_total":1100,"users_active_month":300,"users_active_halfyear":null,"local_posts":45000},
+			   "protocols":["activitypub"],"users_total":1100,"users_active_month":300,"users_active_halfyear":null,"local_posts":45000,
+			   "flags":[],"suspect":false},
 			  {"host":"social.example","crawled_at":"2026-11-03T12:30:00Z","software":"mastodon","version":"4.3.2",
 			   "nodeinfo_version":"2.0","title":"Social Example","open_registrations":true,"private":false,
-			   "protocols":["activitypub"],"users_total":1200,"users_active_month":300,"users_active_halfyear":null,"local_posts":45000}],
+			   "protocols":["activitypub"],"users_total":1200,"users_active_month":300,"users_active_halfyear":null,"local_posts":45000,
+			   "flags":[],"suspect":false}],
 			 "peers":["a.example","quiet.example"]}`,
 		},
 		{
@@ -89,7 +91,7 @@ func TestEndpoints(t *testing.T) {
 			want: `{"instance":{"host":"quiet.example","crawled_at":"2026-11-03T12:30:00Z","software":"gotosocial",
 			   "version":"0.17.0","nodeinfo_version":"2.0","title":"Quiet","open_registrations":false,"private":false,
 			   "protocols":[],"users_total":3,"users_active_month":null,"users_active_halfyear":null,"local_posts":null,
-			   "first_seen":"2026-10-01T08:00:00Z","snapshots":1},"history":[],"peers":[]}`,
+			   "flags":[],"suspect":false,"first_seen":"2026-10-01T08:00:00Z","snapshots":1},"history":[],"peers":[]}`,
 		},
 		{
 			name: "unknown instance", path: "/api/v1/instances/nowhere.example", status: 404,
@@ -148,7 +150,8 @@ func TestEndpoints(t *testing.T) {
 		{
 			name: "summary", path: "/api/v1/stats/summary", status: 200,
 			want: `{"instances":2,"users_total":1203,"users_active_month":300,"users_active_halfyear":0,
-			  "local_posts":45000,"softwares":2,"indexed_posts":17,"last_crawl":"2026-11-03T12:30:00Z"}`,
+			  "local_posts":45000,"softwares":2,"indexed_posts":17,"last_crawl":"2026-11-03T12:30:00Z",
+			  "flagged_instances":0,"include_flagged":false}`,
 		},
 		{
 			name: "software share", path: "/api/v1/stats/software", status: 200,
@@ -179,7 +182,7 @@ func TestEmptyResultsAreArraysNotNull(t *testing.T) {
 		"/api/v1/search?q=nothing":           `{"total":0,"hits":[]}`,
 		"/api/v1/stats/software":             `[]`,
 		"/api/v1/stats/instances-over-time":  `[]`,
-		"/api/v1/stats/summary":              `{"instances":0,"users_total":0,"users_active_month":0,"users_active_halfyear":0,"local_posts":0,"softwares":0,"indexed_posts":0,"last_crawl":null}`,
+		"/api/v1/stats/summary":              `{"instances":0,"users_total":0,"users_active_month":0,"users_active_halfyear":0,"local_posts":0,"softwares":0,"indexed_posts":0,"last_crawl":null,"flagged_instances":0,"include_flagged":false}`,
 		"/api/v1/instances/unknown.example.": `{"error":{"code":"not_found","message":"unknown instance"}}`,
 	} {
 		t.Run(path, func(t *testing.T) {

@@ -23,6 +23,7 @@ type fakeStore struct {
 	err       error
 	lastQuery model.InstanceQuery
 	lastHost  string
+	lastStats *model.StatsOptions // options of the last *With call
 }
 
 var _ Store = (*fakeStore)(nil)

@@ -42,9 +42,13 @@ func (a *API) instances(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	flagged, err := parseFlagged(params.Get("flagged"))
+	if err != nil {
+		return nil, err
+	}
 
 	page, err := a.store.Instances(r.Context(), model.InstanceQuery{
-		Software: software, Limit: limit, Sort: sort, Cursor: cursor,
+		Software: software, Limit: limit, Sort: sort, Cursor: cursor, Flagged: flagged,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list instances: %w", err)
@@ -120,7 +124,11 @@ func (a *API) searchPosts(r *http.Request) (any, error) {
 }
 
 func (a *API) summary(r *http.Request) (any, error) {
-	s, err := a.store.Summary(r.Context())
+	opts, err := parseStatsOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	s, err := a.store.SummaryWith(r.Context(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("get summary: %w", err)
 	}
@@ -133,11 +141,17 @@ func (a *API) summary(r *http.Request) (any, error) {
 		Softwares:           s.Softwares,
 		IndexedPosts:        s.IndexedPosts,
 		LastCrawl:           timestamp(s.LastCrawl),
+		FlaggedInstances:    s.Flagged,
+		IncludeFlagged:      opts.IncludeFlagged,
 	}, nil
 }
 
 func (a *API) software(r *http.Request) (any, error) {
-	shares, err := a.store.SoftwareShare(r.Context())
+	opts, err := parseStatsOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	shares, err := a.store.SoftwareShareWith(r.Context(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("get software share: %w", err)
 	}
@@ -152,7 +166,11 @@ func (a *API) software(r *http.Request) (any, error) {
 }
 
 func (a *API) instancesOverTime(r *http.Request) (any, error) {
-	days, err := a.store.InstancesOverTime(r.Context())
+	opts, err := parseStatsOptions(r)
+	if err != nil {
+		return nil, err
+	}
+	days, err := a.store.InstancesOverTimeWith(r.Context(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("get instances over time: %w", err)
 	}

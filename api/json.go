@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/fedilens/fedilens/internal/model"
+	"github.com/fedilens/fedilens/internal/sanity"
 )
 
 // The wire types. model's types carry no JSON tags (they are shared with
@@ -39,6 +40,12 @@ type snapshotJSON struct {
 	UsersActiveMonth    *int64    `json:"users_active_month"`
 	UsersActiveHalfyear *int64    `json:"users_active_halfyear"`
 	LocalPosts          *int64    `json:"local_posts"`
+	// Flags is the sanity verdict on the counts (never null), and Suspect
+	// whether it leaves them out of the clean statistics.
+	Flags   []string `json:"flags"`
+	Suspect bool     `json:"suspect"`
+	// InstanceDocument is absent when no instance document was read.
+	InstanceDocument *instanceDocJSON `json:"instance_document,omitempty"`
 }
 
 func newSnapshotJSON(s model.Snapshot) snapshotJSON {
@@ -60,6 +67,9 @@ func newSnapshotJSON(s model.Snapshot) snapshotJSON {
 		UsersActiveMonth:    s.UsersActiveMonth,
 		UsersActiveHalfyear: s.UsersActiveHalfyear,
 		LocalPosts:          s.LocalPosts,
+		Flags:               flagsJSON(s.Flags),
+		Suspect:             sanity.Suspect(s.Flags),
+		InstanceDocument:    newInstanceDocJSON(s),
 	}
 }
 
@@ -99,6 +109,10 @@ type summaryJSON struct {
 	Softwares           uint64    `json:"softwares"`
 	IndexedPosts        uint64    `json:"indexed_posts"`
 	LastCrawl           timestamp `json:"last_crawl"`
+	// FlaggedInstances is how many instances have suspect figures;
+	// IncludeFlagged says whether the numbers above include them.
+	FlaggedInstances uint64 `json:"flagged_instances"`
+	IncludeFlagged   bool   `json:"include_flagged"`
 }
 
 type softwareShareJSON struct {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/fedilens/fedilens/internal/httpclient"
@@ -21,10 +23,8 @@ import (
 // nopSink discards everything.
 type nopSink struct{}
 
-func (nopSink) AddSnapshot(context.Context, model.Snapshot) error   { return nil }
-func (nopSink) AddPeers(context.Context, model.Peers) error         { return nil }
+func (nopSink) AddVisit(context.Context, model.Visit) error         { return nil }
 func (nopSink) AddHostState(context.Context, model.HostState) error { return nil }
-func (nopSink) AddPosts(context.Context, []model.Post) error        { return nil }
 
 // politeServer records, per request, whether another request to the same
 // host was in flight, and the gaps between requests.
@@ -150,4 +150,56 @@ func TestGateCrawlDelayAndSweep(t *testing.T) {
 	m.sweepGatesLocked(time.Now().Add(gateIdle + time.Second))
 	require.NotContains(t, m.gates, "slow.example")
 	m.gatesMu.Unlock()
+}
+
+func TestProgressLineAndStatusGauge(t *testing.T) {
+	ps := &politeServer{inFlight: map[string]int{}, last: map[string]time.Time{}}
+	srv := httptest.NewServer(ps)
+	t.Cleanup(srv.Close)
+	client, err := httpclient.New(httpclient.Options{
+		AllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+		Resolve:   map[string]string{"*": strings.TrimPrefix(srv.URL, "http://")},
+	})
+	require.NoError(t, err)
+	var progress strings.Builder
+	reg := prometheus.NewRegistry()
+	m, err := New(Options{Client: client.HTTPClient(), HostDelay: -1, Progress: &progress,
+		Seeds: []Seed{{Scheme: "http", Host: "one.example"}}}, nopSink{}, nil, nil, reg)
+	require.NoError(t, err)
+	st, err := m.RunOnce(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, int64(1), st.Visited)
+	require.Contains(t, progress.String(), "\r\033[Kcrawl: ")
+	require.Contains(t, progress.String(), "1 done, 0 in flight, 0 queued, 1 failed")
+	require.True(t, strings.HasSuffix(progress.String(), "\n"))
+	// {} is no NodeInfo discovery document: the host is malformed.
+	require.Equal(t, 1.0, testutil.ToFloat64(m.metrics.hostsByStatus.WithLabelValues(string(model.StatusMalformed))))
+}
+
+// denyAfter allows a host for its first n questions, then refuses it: an
+// opt-out landing in the middle of a visit.
+type denyAfter struct{ n atomic.Int32 }
+
+func (d *denyAfter) Allowed(string) (bool, string) {
+	if d.n.Add(-1) < 0 {
+		return false, "the instance's admin opted out of fedilens"
+	}
+	return true, ""
+}
+
+func TestPolicyCheckedAtEveryRequest(t *testing.T) {
+	ps := &politeServer{inFlight: map[string]int{}, last: map[string]time.Time{}}
+	m := newTestManager(t, ps, -1)
+	pol := &denyAfter{}
+	pol.n.Store(1)
+	m.opts.Policy = pol
+	hc, release := m.newHostCrawl("optout.example", "http")
+	defer release()
+	_, err := hc.get(context.Background(), fetchRequest{URL: hc.url("/a")})
+	require.NoError(t, err)
+	served := ps.robots.Load()
+	_, err = hc.get(context.Background(), fetchRequest{URL: hc.url("/b")})
+	require.ErrorIs(t, err, ErrHostRefused)
+	require.Equal(t, model.StatusRefused, classify(err))
+	require.Equal(t, served, ps.robots.Load())
 }

@@ -30,6 +30,9 @@ type hostCrawl struct {
 	host   string
 	scheme string
 	g      *gate
+	// out collects what a visit produces; the Manager hands it to the sink
+	// with the host's new state, in one piece.
+	out model.Visit
 }
 
 func (hc *hostCrawl) url(pathAndQuery string) string {
@@ -51,6 +54,11 @@ func (hc *hostCrawl) get(ctx context.Context, r fetchRequest) (*fetchResponse, e
 	if err != nil {
 		return nil, fmt.Errorf("%w: bad url %q", errMalformed, r.URL)
 	}
+	// The policy is asked at every request, not only before a visit: an
+	// opt-out that lands during a visit stops it at the next request.
+	if ok, why := hc.m.allowed(hc.host); !ok {
+		return nil, fmt.Errorf("%w: %s: %.200s", ErrHostRefused, hc.host, why)
+	}
 	if err := hc.g.lock(ctx); err != nil {
 		return nil, err
 	}
@@ -70,7 +78,7 @@ func (hc *hostCrawl) get(ctx context.Context, r fetchRequest) (*fetchResponse, e
 
 // visit crawls the host: robots.txt, NodeInfo, peers and (for Mastodon)
 // the first page of the local public timeline. It returns the host's new
-// state; everything observed goes to the sink.
+// state; everything observed is collected in hc.out.
 func (hc *hostCrawl) visit(ctx context.Context, st model.HostState) model.HostState {
 	st.LastAttempt = hc.m.now()
 	status, reason, snap := hc.visitNodeInfo(ctx)
@@ -80,19 +88,18 @@ func (hc *hostCrawl) visit(ctx context.Context, st model.HostState) model.HostSt
 	}
 	st.Software = snap.Software
 	st.LastSuccess = st.LastAttempt
-	if err := hc.m.sink.AddSnapshot(ctx, snap); err != nil {
-		st.Status, st.Reason = model.StatusUnreachable, "storing snapshot: "+err.Error()
-		return st
+	if err := hc.readInstanceDoc(ctx, &snap); err != nil {
+		hc.m.log.Debug("instance document not read", "host", hc.host, "err", err)
 	}
+	hc.m.judge(&snap)
+	hc.out.Snapshot = &snap
 	hc.m.metrics.hosts.WithLabelValues(snap.Software).Inc()
 
 	if src := peerSources[snap.Software]; src != peersNone {
 		peers, err := hc.fetchPeers(ctx, src)
 		switch {
 		case err == nil:
-			if err := hc.m.sink.AddPeers(ctx, model.Peers{Host: hc.host, CrawledAt: st.LastAttempt, Peers: peers}); err != nil {
-				hc.m.log.Warn("storing peers failed", "host", hc.host, "err", err)
-			}
+			hc.out.Peers = &model.Peers{Host: hc.host, CrawledAt: st.LastAttempt, Peers: peers}
 			for _, p := range peers {
 				hc.m.discover(ctx, p, hc.host)
 			}
@@ -110,9 +117,7 @@ func (hc *hostCrawl) visit(ctx context.Context, st model.HostState) model.HostSt
 		}
 		switch {
 		case err == nil && len(posts) > 0:
-			if err := hc.m.sink.AddPosts(ctx, posts); err != nil {
-				hc.m.log.Warn("storing posts failed", "host", hc.host, "err", err)
-			}
+			hc.out.Posts = posts
 		case err != nil && ctx.Err() == nil:
 			if st.Reason != "" {
 				st.Reason += "; "
@@ -202,7 +207,7 @@ func classify(err error) model.HostStatus {
 	switch {
 	case errors.Is(err, errRobots):
 		return model.StatusRobotsDisallowed
-	case errors.Is(err, httpclient.ErrForbiddenAddress):
+	case errors.Is(err, httpclient.ErrForbiddenAddress), errors.Is(err, ErrHostRefused):
 		return model.StatusRefused
 	case errors.Is(err, errMalformed), errors.Is(err, httpclient.ErrBodyTooLarge), errors.Is(err, httpclient.ErrBadContentEncoding):
 		return model.StatusMalformed

@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -37,10 +38,11 @@ import (
 // Sink receives what the crawler observes. Implementations buffer and
 // batch; an error means the item was not accepted.
 type Sink interface {
-	AddSnapshot(ctx context.Context, s model.Snapshot) error
-	AddPeers(ctx context.Context, p model.Peers) error
+	// AddVisit takes everything one visit produced, as one unit: it must
+	// never store the snapshot of a visit without its peers and posts.
+	AddVisit(ctx context.Context, v model.Visit) error
+	// AddHostState records a host's state alone (a newly discovered host).
 	AddHostState(ctx context.Context, s model.HostState) error
-	AddPosts(ctx context.Context, posts []model.Post) error
 }
 
 // StateSource gives the host states stored by earlier runs.
@@ -110,8 +112,29 @@ type Options struct {
 	Posts bool
 	// ProgressEvery is the interval of the progress log line (default 10 s; negative: none).
 	ProgressEvery time.Duration
+	// Progress, when set (a terminal), receives a progress line rewritten
+	// in place every second instead of the periodic log line.
+	Progress io.Writer
+	// MaxUnprovenPerDomain caps, per registrable domain and pass, the
+	// hosts that never answered as an instance which are pending or failed
+	// (default DefaultMaxUnprovenPerDomain; negative: no cap). See farms.go.
+	MaxUnprovenPerDomain int
+	// DeadAfter is how long a host may go without a successful visit
+	// (since its last success, or since first seen) before it is marked
+	// dead and retried weekly (default DefaultDeadAfter; negative: never).
+	DeadAfter time.Duration
 	// Now is the clock (tests).
 	Now func() time.Time
+	// Policy, when set, is asked before a discovered host is queued and
+	// before every visit: a host it refuses (operator's denylist, admin's
+	// opt-out) gets no request at all. See policy.go.
+	Policy HostPolicy
+	// Controls, when set, is refreshed at every pass start and every
+	// RefreshEvery (opt-outs), and gives the hosts submitted by hand.
+	Controls Controls
+	// RefreshEvery is how often Controls is refreshed while the crawler
+	// runs (0: DefaultRefreshEvery; negative: only at pass start).
+	RefreshEvery time.Duration
 }
 
 // Manager runs crawl passes.
@@ -135,6 +158,10 @@ type Manager struct {
 	gatesMu sync.Mutex
 	gates   map[string]*gate // per-host politeness, see gate.go
 	gateOps uint64
+
+	farms *farmCap // per-domain cap of unproven hosts, see farms.go; guarded by mu
+
+	totals hostTotals // previous user totals for the sanity verdict, see sanity.go
 }
 
 type hostEntry struct {
@@ -181,6 +208,7 @@ func New(opts Options, sink Sink, states StateSource, logger *slog.Logger, reg p
 	if opts.ProgressEvery == 0 {
 		opts.ProgressEvery = 10 * time.Second
 	}
+	farmDefaults(&opts)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -196,6 +224,7 @@ func New(opts Options, sink Sink, states StateSource, logger *slog.Logger, reg p
 		metrics: newMetrics(reg), hosts: map[string]*hostEntry{}, gates: map[string]*gate{},
 	}
 	m.qcond = sync.NewCond(&m.mu)
+	m.farms = newFarmCap(opts, reg)
 	return m, nil
 }
 
@@ -216,14 +245,16 @@ func (m *Manager) RunOnce(ctx context.Context) (PassStats, error) {
 	if err := m.load(ctx); err != nil {
 		return PassStats{}, err
 	}
+	m.refreshControls(ctx, true)
 	m.mu.Lock()
 	m.closed = false
 	m.done.Store(0)
 	m.failed.Store(0)
+	m.farmStartPassLocked()
 	now := m.now()
 	for _, s := range m.opts.Seeds {
 		if _, ok := m.hosts[s.Host]; !ok {
-			m.hosts[s.Host] = &hostEntry{state: model.HostState{Host: s.Host, DiscoveredFrom: "seed"}, scheme: s.Scheme}
+			m.hosts[s.Host] = &hostEntry{state: model.HostState{Host: s.Host, DiscoveredFrom: "seed", FirstSeen: m.now()}, scheme: s.Scheme}
 			m.persistLocked(ctx, m.hosts[s.Host].state)
 		} else {
 			m.hosts[s.Host].scheme = s.Scheme
@@ -234,9 +265,11 @@ func (m *Manager) RunOnce(ctx context.Context) (PassStats, error) {
 			m.enqueueLocked(h, e)
 		}
 	}
+	m.farmAdmitStartLocked()
 	m.mu.Unlock()
 
 	stopProgress := m.progress(ctx)
+	stopRefresh := m.refreshDuringPass(ctx)
 	var workers sync.WaitGroup
 	for range m.opts.Workers {
 		workers.Add(1)
@@ -259,12 +292,14 @@ func (m *Manager) RunOnce(ctx context.Context) (PassStats, error) {
 	m.mu.Unlock()
 	workers.Wait()
 	stopProgress()
+	stopRefresh()
 
 	m.mu.Lock()
 	for range m.queue { // left behind by a cancelled pass
 		m.wg.Done()
 	}
 	m.queue = nil
+	m.farmEndPassLocked(ctx)
 	known := len(m.hosts)
 	for _, e := range m.hosts {
 		e.queued = false
@@ -299,12 +334,8 @@ func (m *Manager) Run(ctx context.Context, minPause time.Duration) error {
 		m.mu.Unlock()
 		wait = max(wait, minPause)
 		m.log.Info("next crawl pass", "in", wait.Round(time.Second))
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !m.pause(ctx, wait) {
 			return nil
-		case <-t.C:
 		}
 	}
 }
@@ -321,13 +352,54 @@ func (m *Manager) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading host states: %w", err)
 	}
+	// A snapshot stored just before a crash whose host state did not reach
+	// the database still makes its host fresh: nothing fresh is refetched.
+	var last map[string]time.Time
+	if st, ok := m.states.(snapshotTimes); ok {
+		if last, err = st.LastSnapshotTimes(ctx); err != nil {
+			return fmt.Errorf("loading snapshot times: %w", err)
+		}
+	}
+	if err := m.loadTotals(ctx); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, s := range states {
+		if t, ok := last[s.Host]; ok && t.After(s.LastSuccess) {
+			s.Status, s.Reason, s.LastSuccess, s.LastAttempt, s.Failures = model.StatusOK, "", t, t, 0
+			s.NextDue = t.Add(m.opts.RecrawlAfter)
+		}
 		m.hosts[s.Host] = &hostEntry{state: s, scheme: "https"}
 	}
-	m.log.Info("host states loaded", "hosts", len(states))
+	// Hosts named in stored peer lists but without a state of their own
+	// (their discovery did not reach the database before a crash) are
+	// discovered again.
+	if ph, ok := m.states.(peerHosts); ok {
+		m.mu.Unlock()
+		hosts, err := ph.PeerHosts(ctx)
+		m.mu.Lock()
+		if err != nil {
+			return fmt.Errorf("loading peer hosts: %w", err)
+		}
+		for _, h := range hosts {
+			if _, known := m.hosts[h]; !known {
+				m.hosts[h] = &hostEntry{state: model.HostState{Host: h, DiscoveredFrom: "peers"}, scheme: "https"}
+			}
+		}
+	}
+	m.log.Info("host states loaded", "hosts", len(m.hosts))
 	return nil
+}
+
+// peerHosts is an optional capability of a StateSource.
+type peerHosts interface {
+	PeerHosts(ctx context.Context) ([]string, error)
+}
+
+// snapshotTimes is an optional capability of a StateSource.
+type snapshotTimes interface {
+	LastSnapshotTimes(ctx context.Context) (map[string]time.Time, error)
 }
 
 // discover records a host named by another host's peer list and queues it
@@ -338,7 +410,10 @@ func (m *Manager) discover(ctx context.Context, host, from string) {
 	if _, ok := m.hosts[host]; ok {
 		return
 	}
-	e := &hostEntry{state: model.HostState{Host: host, DiscoveredFrom: from}, scheme: "https"}
+	if m.refuseDiscoveredLocked(ctx, host, from) {
+		return
+	}
+	e := &hostEntry{state: model.HostState{Host: host, DiscoveredFrom: from, FirstSeen: m.now()}, scheme: "https"}
 	m.hosts[host] = e
 	m.metrics.discovered.Inc()
 	m.persistLocked(ctx, e.state)
@@ -360,6 +435,9 @@ func (m *Manager) enqueueLocked(host string, e *hostEntry) {
 		return
 	}
 	e.queued = true
+	if m.farmHoldLocked(host, e) {
+		return // waits for a slot of its domain's cap (farms.go)
+	}
 	m.wg.Add(1)
 	m.queue = append(m.queue, host)
 	m.metrics.queue.Set(float64(len(m.queue)))
@@ -383,6 +461,10 @@ func (m *Manager) work(ctx context.Context) {
 		e := m.hosts[host]
 		state, scheme := e.state, e.scheme
 		m.mu.Unlock()
+		if m.refuseVisit(ctx, host, e, state) {
+			m.wg.Done()
+			continue
+		}
 
 		m.inFlight.Add(1)
 		m.metrics.inFlightHosts.Inc()
@@ -402,11 +484,13 @@ func (m *Manager) work(ctx context.Context) {
 			m.log.Debug("host failed", "host", host, "status", state.Status, "reason", state.Reason)
 		}
 		m.done.Add(1)
-		if err := m.sink.AddHostState(ctx, state); err != nil {
-			m.log.Warn("storing host state failed", "host", host, "err", err)
+		hc.out.State = state
+		if err := m.sink.AddVisit(ctx, hc.out); err != nil {
+			m.log.Warn("storing visit failed", "host", host, "err", err)
 		}
 		m.mu.Lock()
 		e.state = state
+		m.farmVisitedLocked(host, state)
 		m.mu.Unlock()
 		m.wg.Done()
 	}
@@ -436,37 +520,81 @@ func (m *Manager) schedule(s *model.HostState) {
 		backoff = 0
 	}
 	s.NextDue = s.LastAttempt.Add(jitter(backoff))
+	m.markDead(s)
 }
 
-// progress logs a progress line periodically until the returned func is called.
+// progress reports periodically until the returned func is called: a line
+// rewritten in place on a terminal (Options.Progress), a log line
+// otherwise. Both give hosts done, in flight, queued, failed and requests
+// per second; the hosts-by-status gauge is refreshed at the same time.
 func (m *Manager) progress(ctx context.Context) func() {
-	if m.opts.ProgressEvery < 0 {
-		return func() {}
+	every := m.opts.ProgressEvery
+	if m.opts.Progress != nil {
+		every = time.Second
+	}
+	if every < 0 {
+		return func() { m.updateStatusGauge() }
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(m.opts.ProgressEvery)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		lastReq, lastT := m.metrics.requestCount(), time.Now()
+		report := func(now time.Time, final bool) {
+			req := m.metrics.requestCount()
+			rps := float64(req-lastReq) / max(now.Sub(lastT).Seconds(), 1e-9)
+			lastReq, lastT = req, now
+			m.mu.Lock()
+			queued := len(m.queue)
+			m.mu.Unlock()
+			m.updateStatusGauge()
+			if m.opts.Progress != nil {
+				end := ""
+				if final {
+					end = "\n"
+				}
+				fmt.Fprintf(m.opts.Progress, "\r\033[Kcrawl: %d done, %d in flight, %d queued, %d failed, %.0f req/s%s",
+					m.done.Load(), m.inFlight.Load(), queued, m.failed.Load(), rps, end)
+				return
+			}
+			if !final {
+				m.log.Info("crawl progress", "done", m.done.Load(), "in_flight", m.inFlight.Load(), "queued", queued, "failed", m.failed.Load(), "req_per_s", fmt.Sprintf("%.1f", rps))
+			}
+		}
 		for {
 			select {
 			case <-ctx.Done():
+				report(time.Now(), true)
 				return
 			case <-stop:
+				report(time.Now(), true)
 				return
 			case now := <-t.C:
-				req := m.metrics.requestCount()
-				rps := float64(req-lastReq) / now.Sub(lastT).Seconds()
-				lastReq, lastT = req, now
-				m.mu.Lock()
-				queued := len(m.queue)
-				m.mu.Unlock()
-				m.log.Info("crawl progress", "done", m.done.Load(), "in_flight", m.inFlight.Load(), "queued", queued, "failed", m.failed.Load(), "req_per_s", fmt.Sprintf("%.1f", rps))
+				report(now, false)
 			}
 		}
 	}()
 	return func() { close(stop); wg.Wait() }
+}
+
+// updateStatusGauge counts known hosts by the status of their latest visit
+// ("pending" for hosts not visited yet).
+func (m *Manager) updateStatusGauge() {
+	counts := map[string]float64{}
+	m.mu.Lock()
+	for _, e := range m.hosts {
+		st := string(e.state.Status)
+		if st == "" {
+			st = "pending"
+		}
+		counts[st]++
+	}
+	m.mu.Unlock()
+	m.metrics.hostsByStatus.Reset()
+	for st, n := range counts {
+		m.metrics.hostsByStatus.WithLabelValues(st).Set(n)
+	}
 }

@@ -20,6 +20,7 @@ type metrics struct {
 	inFlightHosts  prometheus.Gauge
 	politenessWait prometheus.Counter
 	retryAfter     prometheus.Counter
+	hostsByStatus  *prometheus.GaugeVec
 	total          atomic.Int64
 }
 
@@ -52,9 +53,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		retryAfter: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "fedilens_crawler_retry_after_total", Help: "429/503 answers whose Retry-After was waited out before retrying.",
 		}),
+		hostsByStatus: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "fedilens_crawler_hosts", Help: "Known hosts by the status of their latest visit (pending: not visited yet).",
+		}, []string{"status"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.outcomes, m.hosts, m.skipped, m.discovered, m.queue, m.inFlightHosts, m.politenessWait, m.retryAfter)
+		reg.MustRegister(m.requests, m.outcomes, m.hosts, m.skipped, m.discovered, m.queue, m.inFlightHosts, m.politenessWait, m.retryAfter, m.hostsByStatus)
 	}
 	return m
 }

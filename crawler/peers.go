@@ -37,8 +37,8 @@ var peerSources = map[string]peerSource{
 	"friendica": peersMastodon, "mitra": peersMastodon,
 	"misskey": peersMisskey, "sharkey": peersMisskey, "firefish": peersMisskey, "calckey": peersMisskey,
 	"foundkey": peersMisskey, "iceshrimp": peersMisskey, "catodon": peersMisskey, "meisskey": peersMisskey,
-	"cherrypick": peersMisskey,
-	"lemmy":      peersLemmy,
+	"cherrypick": peersMisskey, "fedired": peersMisskey,
+	"lemmy": peersLemmy,
 }
 
 // peerPath is the path robots.txt is checked against for a source.

@@ -129,6 +129,7 @@ func newDashboard(opts Options, assetFS fs.FS) (*Dashboard, error) {
 // root, so the dashboard does not swallow paths other components mount.
 func (d *Dashboard) Register(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", d.page(d.overview))
+	mux.Handle("GET /instances", d.page(d.instanceList))
 	mux.Handle("GET /instances/{host}", d.page(d.instance))
 	mux.Handle("GET /search", d.page(d.searchPage))
 	mux.Handle("GET /about", d.page(d.about))

@@ -90,7 +90,7 @@ func TestPages(t *testing.T) {
 				`<td>mastodon</td><td class="n">100,000</td>`,
 				`<tr><td>2026-11-02</td><td class="n">4,321</td></tr>`,
 				`href="/api/v1/stats/software"`, `href="/api/v1/stats/instances-over-time"`,
-				`href="/api/v1/stats/summary"`, `href="/api/v1/instances?sort=users&amp;limit=20"`,
+				`href="/api/v1/stats/summary"`, `href="/api/v1/instances?sort=users&amp;limit=20&amp;flagged=exclude"`,
 				// top instances
 				`<td>Social Example</td>`, `<a href="/instances/social.example">social.example</a>`,
 				`<td>4.3.2</td>`, `<td class="n">1,234,567</td>`, `<td class="n">34,567</td>`,

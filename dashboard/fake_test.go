@@ -30,7 +30,8 @@ func (f *fakeStore) Instances(_ context.Context, q model.InstanceQuery) (model.I
 	if f.err != nil {
 		return model.InstancePage{}, f.err
 	}
-	return model.InstancePage{Instances: f.top[:min(len(f.top), q.Limit)]}, nil
+	top := filterFlagged(f.top, q.Flagged)
+	return model.InstancePage{Instances: top[:min(len(top), q.Limit)]}, nil
 }
 
 func (f *fakeStore) Instance(_ context.Context, host string) (model.Instance, []model.Snapshot, error) {

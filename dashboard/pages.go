@@ -54,6 +54,9 @@ type overviewData struct {
 	Days        []model.DayCount
 	Top         []model.Instance
 	TopAPIPath  string
+	// FlaggedPath lists the instances left out of the figures above
+	// (Summary.Flagged of them).
+	FlaggedPath string
 }
 
 func (d *Dashboard) overview(r *http.Request) (pageResult, error) {
@@ -76,14 +79,15 @@ func (d *Dashboard) overview(r *http.Request) (pageResult, error) {
 		return wrap("get instances over time", err)
 	})
 	g.Go(func() (err error) {
-		page, err = d.store.Instances(ctx, model.InstanceQuery{Sort: "users", Limit: topInstances})
+		page, err = d.store.Instances(ctx, model.InstanceQuery{Sort: "users", Limit: topInstances, Flagged: model.FlaggedExclude})
 		return wrap("list top instances", err)
 	})
 	if err := g.Wait(); err != nil {
 		return pageResult{}, err
 	}
 	data.Top = page.Instances
-	data.TopAPIPath = fmt.Sprintf("/api/v1/instances?sort=users&limit=%d", topInstances)
+	data.TopAPIPath = fmt.Sprintf("/api/v1/instances?sort=users&limit=%d&flagged=%s", topInstances, model.FlaggedExclude)
+	data.FlaggedPath = flaggedListPath
 
 	var err error
 	data.ByInstances, err = d.shareView("software-instances", "Software by instances", "Instances", shares,
@@ -170,6 +174,8 @@ type instanceData struct {
 	Peers        []peerView
 	PeerCount    int
 	APIPath      string
+	// Flags explains the sanity flags of the latest figures.
+	Flags []flagView
 }
 
 type peerView struct {
@@ -202,6 +208,7 @@ func (d *Dashboard) instance(r *http.Request) (pageResult, error) {
 		HistoryTotal: len(history),
 		PeerCount:    len(peers),
 		APIPath:      "/api/v1/instances/" + url.PathEscape(in.Host),
+		Flags:        flagViews(in.Flags),
 	}
 	for i := len(history) - 1; i >= 0 && len(data.History) < maxHistoryRows; i-- {
 		data.History = append(data.History, history[i])

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/fedilens/fedilens/internal/model"
+	"github.com/fedilens/fedilens/internal/sanity"
 )
 
 // Source gives the tables to export.
@@ -69,6 +70,8 @@ var instanceFields = []field{
 	{"nodeinfo_version", "string", "NodeInfo schema version read.", ""},
 	{"first_seen", "datetime", "First snapshot of the instance (UTC).", ""},
 	{"last_seen", "datetime", "Latest snapshot of the instance (UTC); the figures are from it.", ""},
+	{"flags", "string", "fedilens's sanity flags on the figures, separated by semicolons (see the data card); empty when none.", ""},
+	{"suspect", "boolean", "Whether a flag marks the figures as suspect; the census totals leave such instances out.", ""},
 }
 
 // Export writes a snapshot of src into opts.Dir/YYYY-MM-DD.
@@ -168,6 +171,7 @@ func instanceRow(in model.Instance) []string {
 		in.Host, in.Software, in.Version, in.Title, strconv.FormatBool(in.OpenRegistrations),
 		opt(in.UsersTotal), opt(in.UsersActiveMonth), opt(in.UsersActiveHalfyear), opt(in.LocalPosts),
 		in.NodeInfoVersion, in.FirstSeen.UTC().Format(time.RFC3339), in.CrawledAt.UTC().Format(time.RFC3339),
+		strings.Join(in.Flags, ";"), strconv.FormatBool(sanity.Suspect(in.Flags)),
 	}
 }
 
@@ -265,6 +269,11 @@ Written by fedilens %s.
 ## Known biases
 - Counts are self-reported by each server; some servers publish zero, random
   or rounded figures, and some count differently (for example active users).
+  The counts are kept as published; the flags column holds fedilens's checks
+  (for example active_above_total, total_jump, absurd_count; single_user is
+  information only), and suspect is true where the figures contradict
+  themselves, their history or plausibility. fedilens's own totals leave the
+  suspect instances out: filter on suspect = false to reproduce them.
 - Instances that no crawled instance names as a peer are not discovered.
 
 ## Consent

@@ -52,6 +52,7 @@ func TestExport(t *testing.T) {
 	for _, h := range []string{"a.example", "b.example", "c.example"} {
 		src.all = append(src.all, model.Instance{Snapshot: model.Snapshot{Host: h, Software: "mastodon", Version: "4.3.0", Title: `Quote "and", comma`, UsersTotal: model.Int64(10), CrawledAt: t0}, FirstSeen: t0})
 	}
+	src.all[2].Flags = []string{"active_above_total", "single_user"}
 	dir := t.TempDir()
 	man, err := Export(context.Background(), src, Options{Dir: dir, Now: t0, Version: "test"})
 	require.NoError(t, err)
@@ -66,8 +67,9 @@ func TestExport(t *testing.T) {
 	recs, err := csv.NewReader(gz).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, recs, 4)
+	require.Equal(t, []string{"active_above_total;single_user", "true"}, recs[3][12:], "flags and verdict")
 	require.Equal(t, "host", recs[0][0])
-	require.Equal(t, []string{"a.example", "mastodon", "4.3.0", `Quote "and", comma`, "false", "10", "", "", "", "", "2026-11-01T00:00:00Z", "2026-11-01T00:00:00Z"}, recs[1])
+	require.Equal(t, []string{"a.example", "mastodon", "4.3.0", `Quote "and", comma`, "false", "10", "", "", "", "", "2026-11-01T00:00:00Z", "2026-11-01T00:00:00Z", "", "false"}, recs[1])
 
 	var pkg struct {
 		Resources []struct {

@@ -40,6 +40,12 @@ type common struct {
 	caFile     string
 	logLevel   string
 	logFormat  string
+
+	// The operator's controls (controls.go).
+	deny       config.StringList
+	denyFile   string
+	adminToken string
+	ctl        *controls // set by openControls
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -55,6 +61,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.caFile, "ca-file", "", "PEM file with extra trusted root certificates")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	c.registerControls(fs)
 }
 
 // parse parses args into fs and applies environment and config file.
@@ -213,6 +220,25 @@ type crawlFlags struct {
 	posts         bool
 	simInstances  int
 	simSeed       int64
+	progress      io.Writer // a terminal for the live progress line, or nil
+
+	// The per-domain cap of unproven hosts and the dead-host rule
+	// (crawler/farms.go).
+	maxUnprovenPerDomain int
+	deadAfter            time.Duration
+}
+
+// terminal returns w when it is a terminal, for live progress lines.
+func terminal(w io.Writer) io.Writer {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return w
 }
 
 func (f *crawlFlags) register(fs *flag.FlagSet) {
@@ -224,6 +250,10 @@ func (f *crawlFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.posts, "posts", true, "ingest public posts of authors who opted in")
 	fs.IntVar(&f.simInstances, "sim", 0, "crawl an in-process simulated fediverse of this many instances (offline demo); sets seeds, --resolve, --allow-net and the CA")
 	fs.Int64Var(&f.simSeed, "sim-seed", 1, "seed of the simulated fediverse")
+	fs.IntVar(&f.maxUnprovenPerDomain, "max-unproven-per-domain", crawler.DefaultMaxUnprovenPerDomain,
+		"per registrable domain and pass, how many hosts that never answered as an instance may be pending or failed before the rest wait for a later pass (spam farms); 0: no cap")
+	fs.DurationVar(&f.deadAfter, "dead-after", crawler.DefaultDeadAfter,
+		"a host without a successful visit for this long (since its last success or since first seen) is marked dead and retried weekly; 0: never")
 }
 
 // simSetup starts the simulated fediverse in-process and points the crawl
@@ -293,5 +323,20 @@ func newCrawler(c *common, f *crawlFlags, seeds []crawler.Seed, client *httpclie
 		MaxInFlight:   f.maxInFlight,
 		RecrawlAfter:  f.recrawlAfter,
 		Posts:         f.posts,
+		Progress:      f.progress,
+		Policy:        c.ctl.hostPolicy(),
+		Controls:      c.ctl.crawlerControls(),
+
+		MaxUnprovenPerDomain: offIfZero(f.maxUnprovenPerDomain),
+		DeadAfter:            offIfZero(f.deadAfter),
 	}, sink, states, log.With("component", "crawler"), reg)
+}
+
+// offIfZero maps a flag's 0 ("off") to the crawler's negative "off"; the
+// crawler reads 0 as "default".
+func offIfZero[T int | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }

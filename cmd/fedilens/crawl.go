@@ -16,6 +16,8 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var f crawlFlags
 	c.register(fs)
 	f.register(fs)
+	var prof profileFlags
+	prof.register(fs)
 	once := fs.Bool("once", false, "run one full crawl pass, then exit")
 	if err := parseFlags(fs, &c, args); err != nil {
 		return err
@@ -24,6 +26,11 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	stopProfiles, err := prof.start(log)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
 	if err := c.ensureData(); err != nil {
 		return err
 	}
@@ -32,6 +39,7 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer stopSim()
+	f.progress = terminal(stderr)
 	seeds, err := crawlSeeds(&c, &f)
 	if err != nil {
 		return err
@@ -51,6 +59,9 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer ix.Close()
+	if _, err := c.openControls(ctx, st, ix, log); err != nil {
+		return err
+	}
 
 	pipe := pipeline.New(st, ix, pipeline.Options{Logger: log.With("component", "pipeline")})
 	defer func() {

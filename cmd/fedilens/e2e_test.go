@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,11 +26,22 @@ import (
 	"github.com/fedilens/fedilens/internal/chtest"
 	"github.com/fedilens/fedilens/internal/fedisim"
 	"github.com/fedilens/fedilens/internal/model"
-	"github.com/fedilens/fedilens/internal/sanitize"
 	"github.com/fedilens/fedilens/internal/store"
 )
 
-func TestMain(m *testing.M) { os.Exit(chtest.Main(m)) }
+// envAsMain makes the test binary run as the fedilens command, so tests can
+// start it as a separate process and kill it (see crash_test.go).
+const envAsMain = "FEDILENS_TEST_AS_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envAsMain) == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
+	os.Exit(chtest.Main(m))
+}
 
 // simEnv is a running simulated fediverse with a trap listener on
 // 127.0.0.2, and the flags that crawl it.
@@ -131,14 +144,16 @@ func TestCrawlOnceMatchesGroundTruth(t *testing.T) {
 		require.Equal(t, w.Software, g.Software, host)
 		require.Equal(t, w.Version, g.Version, host)
 		require.Equal(t, w.NodeInfoVersion, g.NodeInfoVersion, host)
-		require.Equal(t, sanitize.PlainLine(w.Title, 200), g.Title, host)
 		require.Equal(t, w.OpenRegistrations, g.OpenRegistrations, host)
 		require.Equal(t, w.Private, g.Private, host)
 		require.Equal(t, w.UsersTotal, g.UsersTotal, host)
 		require.Equal(t, w.UsersActiveMonth, g.UsersActiveMonth, host)
 		require.Equal(t, w.UsersActiveHalfyear, g.UsersActiveHalfyear, host)
 		require.Equal(t, w.LocalPosts, g.LocalPosts, host)
+		require.Equal(t, w.ExpectedFlags, g.Flags, "%s: sanity flags", host)
 	}
+	checkInstanceDocuments(t, env.sim, want, got) // titles too: NodeInfo's, else the instance document's
+	checkCleanTotals(t, st, truth.Census(env.seeds))
 	// The census must exercise the hostile kinds: some are excluded, some
 	// (slow, rate-limited) are stored anyway.
 	var excluded, hostileStored int
@@ -175,6 +190,7 @@ func TestCrawlOnceMatchesGroundTruth(t *testing.T) {
 	// although peer lists name it and redirects point at it.
 	reqs := env.sim.Requests()
 	require.NotEmpty(t, reqs)
+	checkFarmAndProvider(t, env, reqs, st, got) // spam farm capped, hosting provider whole (farm_e2e_test.go)
 	for _, r := range reqs {
 		require.False(t, strings.HasPrefix(r.LocalAddr, fedisim.TrapIP+":"), "request reached the trap address: %+v", r)
 	}
@@ -208,6 +224,41 @@ func firstN[T any](s []T, n int) []T {
 		return s[:n]
 	}
 	return s
+}
+
+// checkCleanTotals compares the summaries, clean and with the flagged
+// instances, with the ground truth's totals of census, and the listing of
+// flagged instances with the instances whose figures are suspect.
+func checkCleanTotals(t *testing.T, st *store.Store, census []fedisim.InstanceTruth) {
+	t.Helper()
+	ctx := context.Background()
+	var suspect []string
+	for _, in := range census {
+		if in.SuspectFigures {
+			suspect = append(suspect, in.Host)
+		}
+	}
+	require.NotEmpty(t, suspect, "the census should have instances with suspect figures")
+	for _, include := range []bool{false, true} {
+		want := fedisim.CleanTotals(census)
+		if include {
+			want = fedisim.AllTotals(census)
+		}
+		got, err := st.SummaryWith(ctx, model.StatsOptions{IncludeFlagged: include})
+		require.NoError(t, err)
+		require.Equal(t, want, fedisim.CensusTotals{
+			Instances: got.Instances, Flagged: got.Flagged, UsersTotal: got.UsersTotal,
+			UsersActiveMonth: got.UsersActiveMonth, UsersActiveHalfyear: got.UsersActiveHalfyear,
+			LocalPosts: got.LocalPosts, Softwares: got.Softwares,
+		}, "summary with include_flagged=%v", include)
+	}
+	page, err := st.Instances(ctx, model.InstanceQuery{Sort: "host", Limit: store.MaxLimit, Flagged: model.FlaggedOnly})
+	require.NoError(t, err)
+	var flagged []string
+	for _, in := range page.Instances {
+		flagged = append(flagged, in.Host)
+	}
+	require.Equal(t, suspect, flagged, "the listing of instances with suspect figures")
 }
 
 func allInstances(t *testing.T, st *store.Store) map[string]model.Instance {
@@ -259,8 +310,14 @@ func TestServeAfterCrawl(t *testing.T) {
 	defer ts.Close()
 
 	census := env.sim.Truth().Census(env.seeds)
+	clean := fedisim.CleanTotals(census)
+	require.Positive(t, clean.Flagged, "the census should have instances with suspect figures")
 	var summary map[string]any
 	getJSON(t, ts.URL+"/api/v1/stats/summary", &summary)
+	require.EqualValues(t, clean.Instances, summary["instances"], "summary: %v", summary)
+	require.EqualValues(t, clean.UsersTotal, summary["users_total"], "summary: %v", summary)
+	require.EqualValues(t, clean.Flagged, summary["flagged_instances"], "summary: %v", summary)
+	getJSON(t, ts.URL+"/api/v1/stats/summary?include_flagged=true", &summary)
 	require.EqualValues(t, len(census), summary["instances"], "summary: %v", summary)
 
 	var page struct {
@@ -437,6 +494,15 @@ func TestRunSim(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, string(body), "data-echarts-option")
+
+	// A second command on the same --data shares the managed ClickHouse
+	// and leaves it running for `run`.
+	out := runMain(t, "export", "--data", data, "--log-level", "warn")
+	require.Contains(t, out, "snapshot written to")
+	resp, err = http.Get(base + "readyz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "run's ClickHouse must survive the export")
 
 	cancel()
 	select {

@@ -6,7 +6,7 @@
 //
 //	fedilens <command> [flags]
 //
-// Commands: run, crawl, serve, export, sim, version. Every command takes
+// Commands: run, crawl, serve, export, sim, optout, version. Every command takes
 // --help.
 package main
 
@@ -34,6 +34,7 @@ Commands:
   crawl    crawl (use --once for one full pass, then exit)
   serve    serve the API and dashboard over what is stored
   export   write a dated dataset snapshot
+  optout   add, remove or list the hosts whose admins opted out
   sim      serve the simulated fediverse alone (demos, tests, benchmarks)
   version  print the version
 
@@ -53,6 +54,7 @@ var commands = []command{
 	{"serve", runServe},
 	{"export", runExport},
 	{"sim", runSim},
+	{"optout", runOptOut},
 }
 
 func main() {

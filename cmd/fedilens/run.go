@@ -33,6 +33,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer stopSim()
+	f.progress = terminal(stderr)
 	seeds, err := crawlSeeds(&c, &f)
 	if err != nil {
 		return err
@@ -52,6 +53,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer ix.Close()
+	if _, err := c.openControls(ctx, st, ix, log); err != nil {
+		return err
+	}
 
 	pipe := pipeline.New(st, ix, pipeline.Options{Logger: log.With("component", "pipeline")})
 	m, err := newCrawler(&c, &f, seeds, client, pipe, st, log, reg)

@@ -45,6 +45,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer ix.Close()
+	if _, err := c.openControls(ctx, st, ix, log); err != nil {
+		return err
+	}
+	// No crawler runs here to keep the opt-outs fresh and purge the index.
+	defer c.ctl.refreshLoop(ctx, serveRefreshEvery)()
 	return serveHTTP(ctx, &c, st, ix, reg, log, stdout)
 }
 
@@ -52,7 +57,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // endpoints on one mux.
 func newHandler(c *common, st *store.Store, ix *indexer.Index, reg *prometheus.Registry, log *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
-	api.New(api.Options{Store: st, Search: ix, Logger: log.With("component", "api"), Registerer: reg, Version: Version}).Register(mux)
+	a := api.New(api.Options{Store: st, Search: ix, Logger: log.With("component", "api"), Registerer: reg, Version: Version})
+	a.Register(mux)
+	c.ctl.registerAPI(a, mux)
 	d, err := dashboard.New(dashboard.Options{Store: st, Search: ix, Logger: log.With("component", "dashboard"), Version: Version, Contact: c.contact, UserAgent: c.ua()})
 	if err != nil {
 		return nil, fmt.Errorf("building dashboard: %w", err)

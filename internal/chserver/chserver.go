@@ -86,6 +86,10 @@ type Server struct {
 
 	stopOnce sync.Once
 	stopErr  error
+
+	// attached is non-nil for a server another live process owns (see
+	// attach.go); closing it ends the watch, and Stop leaves the server up.
+	attached chan struct{}
 }
 
 // binary is a resolved server program and the arguments that select the
@@ -162,6 +166,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	root := rootElement(major, minor, known)
 	logger.Debug("clickhouse binary", "path", bin.path, "version", raw, "config_root", root)
 
+	if s, err := attach(ctx, l, timeout, logger); err != nil || s != nil {
+		return s, err
+	}
 	if err := stopOrphan(ctx, l, logger); err != nil {
 		return nil, fmt.Errorf("start clickhouse: %w", err)
 	}
@@ -309,6 +316,10 @@ func (s *Server) Done() <-chan struct{} { return s.done }
 // calls wait for the first one and return its result. Callers should run it
 // on a context detached from the one a Ctrl-C cancels.
 func (s *Server) Stop(ctx context.Context) error {
+	if s.attached != nil {
+		s.stopOnce.Do(func() { close(s.attached) })
+		return nil
+	}
 	s.stopOnce.Do(func() { s.stopErr = s.stop(ctx) })
 	return s.stopErr
 }
@@ -385,10 +396,11 @@ func serverEnv() []string {
 	return append(os.Environ(), "CLICKHOUSE_WATCHDOG_ENABLE=0")
 }
 
-// writePidFile records the server's pid and config path, so a later Start
-// can recognise (and stop) a server this folder's previous owner left.
+// writePidFile records the server's pid, its config path and the owning
+// process, so a later Start can share a server whose owner runs and
+// recognise (and stop) one a killed owner left.
 func writePidFile(l layout, pid int) error {
-	content := strconv.Itoa(pid) + "\n" + l.configFile + "\n"
+	content := strconv.Itoa(pid) + "\n" + l.configFile + "\n" + strconv.Itoa(os.Getpid()) + "\n"
 	if err := os.WriteFile(l.pidFile, []byte(content), 0o640); err != nil {
 		return fmt.Errorf("write pid file: %w", err)
 	}

@@ -3,8 +3,10 @@ package chserver
 import (
 	"context"
 	"encoding/xml"
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -125,9 +127,17 @@ func TestStartAfterKill9(t *testing.T) {
 func TestStartStopsOrphan(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	// The first server's owner "forgets" it, as a killed fedilens would.
+	// The first server's owner dies without stopping it, as a killed
+	// fedilens would: its pid file then names an owner that is gone.
 	orphan := mustStart(t, dir)
 	writeRows(t, orphan.Addr())
+	dead := exec.Command("true")
+	require.NoError(t, dead.Run())
+	l := newLayout(mustAbs(t, dir))
+	rec, err := readPidFile(l)
+	require.NoError(t, err)
+	require.Equal(t, os.Getpid(), rec.owner)
+	require.NoError(t, os.WriteFile(l.pidFile, []byte(fmt.Sprintf("%d\n%s\n%d\n", rec.server, rec.config, dead.Process.Pid)), 0o640))
 
 	s := mustStart(t, dir)
 	select {
@@ -137,6 +147,28 @@ func TestStartStopsOrphan(t *testing.T) {
 	}
 	require.Equal(t, uint64(6), readRows(t, s.Addr()))
 	require.NoError(t, s.Stop(testCtx(t)))
+}
+
+// TestStartSharesServerOfLiveOwner: a second Start on a folder whose
+// server's owner runs (fedilens export beside fedilens run) shares that
+// server, and its Stop leaves the server to its owner.
+func TestStartSharesServerOfLiveOwner(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	owner := mustStart(t, dir)
+	writeRows(t, owner.Addr())
+
+	shared := mustStart(t, dir)
+	require.Equal(t, owner.Addr(), shared.Addr())
+	require.NoError(t, shared.Stop(testCtx(t)))
+	require.NoError(t, shared.Stop(testCtx(t)), "idempotent")
+	select {
+	case <-owner.Done():
+		t.Fatal("stopping the shared handle stopped the owner's server")
+	case <-time.After(200 * time.Millisecond):
+	}
+	require.Equal(t, uint64(6), readRows(t, owner.Addr()))
+	require.NoError(t, owner.Stop(testCtx(t)))
 }
 
 func TestStartPidFileOfOtherProcess(t *testing.T) {
@@ -271,4 +303,11 @@ func TestWriteConfigEscapesPaths(t *testing.T) {
 	var users usersConfig
 	require.NoError(t, xml.Unmarshal(raw, &users))
 	require.Equal(t, []string{"127.0.0.1", "::1"}, users.Users.Default.Networks.IP)
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	require.NoError(t, err)
+	return a
 }

@@ -52,6 +52,19 @@
 //     the posts whose author consents. The public timeline only ever holds
 //     visibility=public posts.
 //
+// # The spam farm
+//
+// A few non-seed Mastodon instances (Truth.FarmPublishers, never hostile,
+// always named by SeedA) publish, after their own peers, thousands of
+// subdomains of FarmDomain (Truth.FarmHosts: 30,000 in a world of 20,000
+// instances, scaled, at least 1,000). They are valid names, so rule 1
+// discovers them, but none is an instance, so none is ever stored: most
+// close the connection like any unknown host, and Truth.FarmJunkHosts
+// answer every path with a 200 spam page. A crawler that spends its pass
+// on them is not wrong, only wasteful; fedilens caps the unproven hosts of
+// one registrable domain. The hosting provider HostingDomain is the
+// opposite case: many subdomains that really are instances.
+//
 // # Endpoints
 //
 // Every instance answers /robots.txt (snac: 404), /.well-known/nodeinfo and

@@ -72,6 +72,10 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	in := s.world.byHost[entry.Host]
+	if in == nil && s.world.farmJunk(entry.Host) {
+		serveFarmJunk(rec)
+		return
+	}
 	if in == nil || in.has(bDown) {
 		dropConnection(w)
 		return

@@ -18,6 +18,15 @@ type Truth struct {
 	DeadHosts []string
 	// Now is the simulated present all dates derive from.
 	Now time.Time
+	// FarmDomain is the spam farm's registrable domain (see farm.go), and
+	// FarmHosts every subdomain of it that the FarmPublishers publish in
+	// their peer lists (sorted). No farm host is an instance, so none is
+	// ever in the census; FarmJunkHosts are the ones that answer with a
+	// spam page, the others close the connection.
+	FarmDomain     string
+	FarmHosts      []string
+	FarmJunkHosts  []string
+	FarmPublishers []string
 
 	index map[string]int
 }
@@ -49,6 +58,12 @@ type InstanceTruth struct {
 	// Behaviours lists the hostile and broken behaviours (Behaviour*
 	// constants) in a fixed order; empty for a well-behaved instance.
 	Behaviours []string
+	// ExpectedFlags are the sanity flags a correct crawler gives the
+	// served counts (Flag* constants, in internal/sanity's report order),
+	// and SuspectFigures says whether they are deliberately wrong, so that
+	// clean census totals leave them out (see flags.go).
+	ExpectedFlags  []string
+	SuspectFigures bool
 	// Peers is the raw published peer list in served order, junk included;
 	// nil when the instance publishes none (no endpoint, or disabled).
 	Peers []string
@@ -287,6 +302,7 @@ func (s *Sim) buildTruth() *Truth {
 	t.DeadHosts = append(t.DeadHosts, w.extra[:w.deadCount]...)
 	t.DeadHosts = append(t.DeadHosts, TrapHost)
 	sort.Strings(t.DeadHosts)
+	w.farmTruth(t)
 	return t
 }
 
@@ -304,6 +320,7 @@ func (s *Sim) instanceTruth(in *instance) InstanceTruth {
 		Behaviours:    in.beh.names(),
 		PeersPath:     p.peersPath,
 	}
+	setExpectedFlags(&it, in)
 	if !in.has(bNodeInfo404) {
 		best := highestNodeinfo(nodeinfoLinks(in.kind, in.version))
 		it.NodeInfoVersion, it.NodeInfoPath = best.version, best.path

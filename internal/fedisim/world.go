@@ -67,6 +67,9 @@ type world struct {
 	// first (deadCount of them), then junk, then the trap entries.
 	extra     []string
 	deadCount int
+	// farm is the spam farm (farm.go); its hosts follow the trap entries
+	// in extra.
+	farm *farm
 }
 
 func (w *world) peerName(ref int32) string {
@@ -114,11 +117,13 @@ func buildWorld(seed int64, n int, now time.Time, noHostile bool) *world {
 	}
 	w.extra = append(w.extra, junkPeers...)
 	w.extra = append(w.extra, TrapHost, TrapIP)
+	w.buildFarm()
 
 	if !noHostile {
 		w.assignBehaviours()
 	}
 	w.buildPeers()
+	w.publishFarm()
 	return w
 }
 
@@ -291,6 +296,9 @@ func makeTitle(in *instance, r *rng) (string, string) {
 func (w *world) assignBehaviours() {
 	counts := map[beh]int{}
 	for _, in := range w.instances[3:] {
+		if w.farm.publishes(in.idx) {
+			continue // farm publishers behave: their peer lists must be read
+		}
 		r := newRNG(w.seed, saltBehaviour, uint64(in.idx))
 		if in.kind == swGoToSocial && r.chance(0.7) {
 			in.beh |= bRobotsDenyNodeInfo
@@ -330,7 +338,7 @@ func (w *world) assignBehaviours() {
 			continue
 		}
 		for _, in := range w.instances[3:] {
-			if in.isolated || !c.ok(in) {
+			if in.isolated || w.farm.publishes(in.idx) || !c.ok(in) {
 				continue
 			}
 			if c.b&fatalBeh != 0 && in.beh != 0 || c.b&fatalBeh == 0 && in.beh&c.b != 0 {

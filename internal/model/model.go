@@ -36,7 +36,45 @@ type Snapshot struct {
 	UsersActiveMonth    *int64
 	UsersActiveHalfyear *int64
 	LocalPosts          *int64
+
+	// Flags is the sanity verdict on the counts above (internal/sanity
+	// flag names, in report order; nil when nothing is wrong). The counts
+	// are kept as served; the flags decide whether they enter the clean
+	// census totals, so a later, better verdict never needs a re-crawl.
+	Flags []string
+
+	// The fields below come from the software's own instance document
+	// (Mastodon /api/v2|v1/instance, Misskey /api/meta, Lemmy /api/v3/site,
+	// PeerTube /api/v1/config), read after NodeInfo. They are empty where
+	// the software has none, robots.txt disallows it or the admin switched
+	// it off: NodeInfo says how big an instance is, these say what it is
+	// and who runs it, which is what people choosing a server look for.
+
+	// InstanceTitle is the name in the instance document, plain text.
+	InstanceTitle string
+	// Description is the instance's self-description, plain text (line
+	// breaks kept), capped.
+	Description string
+	// Languages are lower-case primary language tags ("en", "de"), capped.
+	Languages []string
+	// Rules are the server rules as plain text, in published order, capped.
+	Rules []string
+	// ContactEmail is the admin contact address the instance publishes.
+	ContactEmail string
+	// ContactAccount is the admin contact account as user@host.
+	ContactAccount string
+	// RegistrationMode is one of the Registration* constants, "" if unknown.
+	RegistrationMode string
 }
+
+// Registration modes of Snapshot.RegistrationMode. NodeInfo's
+// openRegistrations cannot tell "open" from "open, but an admin approves
+// every sign-up"; instance documents can.
+const (
+	RegistrationOpen     = "open"
+	RegistrationApproval = "approval"
+	RegistrationClosed   = "closed"
+)
 
 // HostStatus is the outcome of the latest attempt to crawl a host.
 type HostStatus string
@@ -58,6 +96,16 @@ const (
 	StatusRefused HostStatus = "refused"
 	// StatusNoIndex: NodeInfo was served with X-Robots-Tag: noindex.
 	StatusNoIndex HostStatus = "noindex"
+	// StatusCapped: the host was not visited in the latest pass because its
+	// registrable domain already had the maximum of unproven hosts (never
+	// stored) pending or failing: a spam farm of generated subdomains must
+	// not drown the crawl. The host stays known and is retried later.
+	StatusCapped HostStatus = "capped"
+	// StatusDead: the host has not answered successfully for longer than
+	// the crawler's dead-after period (since its last success, or since it
+	// was first seen); Reason keeps the last error. Dead hosts are retried
+	// on a slow schedule and never deleted: servers come back.
+	StatusDead HostStatus = "dead"
 )
 
 // HostState is the crawler's memory of one host: what happened last time
@@ -75,6 +123,10 @@ type HostState struct {
 	// DiscoveredFrom is the host whose peer list first named this host
 	// ("seed" for seeds, "api" for manual submissions).
 	DiscoveredFrom string
+	// FirstSeen is when the crawler first learned of the host; with
+	// LastSuccess it tells how long a host has not answered (StatusDead).
+	// Zero for states stored before it was recorded.
+	FirstSeen time.Time
 }
 
 // Peers is a host's published peer list as seen at one crawl.
@@ -82,6 +134,16 @@ type Peers struct {
 	Host      string
 	CrawledAt time.Time
 	Peers     []string // normalised, de-duplicated, sorted
+}
+
+// Visit is everything one visit of a host produced, handed to storage as
+// one unit so that a crash can never store part of a visit (a snapshot
+// without the posts fetched after it) and then skip the host as fresh.
+type Visit struct {
+	State    HostState
+	Snapshot *Snapshot // nil when the visit failed
+	Peers    *Peers    // nil when no peer list was read
+	Posts    []Post
 }
 
 // Post is one public post of a consenting author, after sanitising.
@@ -130,6 +192,19 @@ type Summary struct {
 	Softwares           uint64
 	IndexedPosts        uint64
 	LastCrawl           time.Time // zero if nothing was crawled yet
+	// Flagged is the number of instances whose latest snapshot has a
+	// suspect sanity flag. Unless StatsOptions.IncludeFlagged was asked
+	// for, they are not in the figures above; either way readers learn how
+	// much was left out.
+	Flagged uint64
+}
+
+// StatsOptions selects which instances the census statistics cover.
+type StatsOptions struct {
+	// IncludeFlagged adds the instances whose latest figures are suspect
+	// (see internal/sanity). The default, clean figures leave them out so
+	// one made-up number cannot distort the census.
+	IncludeFlagged bool
 }
 
 // SoftwareShare is one software's share of the census.
@@ -154,7 +229,18 @@ type InstanceQuery struct {
 	Sort string
 	// Cursor is the opaque value of the previous page's NextCursor ("" = first page).
 	Cursor string
+	// Flagged filters by sanity verdict: FlaggedInclude (or "": every
+	// instance, with its flags), FlaggedOnly (instances whose latest
+	// snapshot has a suspect flag) or FlaggedExclude (the others).
+	Flagged string
 }
+
+// The values of InstanceQuery.Flagged.
+const (
+	FlaggedInclude = "include"
+	FlaggedOnly    = "only"
+	FlaggedExclude = "exclude"
+)
 
 // InstancePage is one page of instances.
 type InstancePage struct {
@@ -199,4 +285,21 @@ type SearchResult struct {
 	Total      uint64      `json:"total"`
 	Hits       []SearchHit `json:"hits"`
 	NextCursor string      `json:"next_cursor,omitempty"`
+}
+
+// DomainStats is one registrable domain (eTLD+1, see hostname.Registrable)
+// and its hosts as the crawler knows them: many known hosts with few proven
+// ones is the mark of a spam farm, many proven ones that of a hosting
+// provider.
+type DomainStats struct {
+	Domain string
+	// Known is the number of hosts under the domain with a stored state.
+	Known uint64
+	// Proven is the number of those that answered as an instance at least once.
+	Proven uint64
+	// Capped is the number held back by the crawler's per-domain cap in the
+	// pass that last touched them.
+	Capped uint64
+	// Dead is the number with StatusDead.
+	Dead uint64
 }

@@ -4,15 +4,16 @@
 //
 // ClickHouse wants few large inserts (about one per second per table, 1k to
 // 100k rows each) and 18.16 has no async inserts, so batching happens here,
-// client-side. A flush writes posts to the index before their metadata to
-// ClickHouse and host states last, so a crash between the two leaves at worst
-// a host that is visited again, never a host marked fresh whose data is
-// missing.
+// client-side. A flush writes, in this order: posts (to the index, then
+// their metadata to ClickHouse), peer lists, snapshots, host states. A
+// visit's parts are buffered together (AddVisit), and its snapshot is
+// written after its posts and peers: a stored snapshot, which makes its host
+// fresh at restart, always comes with the rest of its visit. A crash in
+// between leaves at worst a host that is visited again.
 package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -126,6 +127,26 @@ func (p *Pipeline) AddPeers(_ context.Context, peers model.Peers) error {
 	return nil
 }
 
+// AddVisit implements crawler.Sink: the parts of a visit join the buffers
+// under one lock, so a flush takes a visit whole or not at all.
+func (p *Pipeline) AddVisit(_ context.Context, v model.Visit) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 1 + len(v.Posts)
+	p.posts = append(p.posts, v.Posts...)
+	if v.Peers != nil {
+		p.peers = append(p.peers, *v.Peers)
+		n += len(v.Peers.Peers)
+	}
+	if v.Snapshot != nil {
+		p.snaps = append(p.snaps, *v.Snapshot)
+		n++
+	}
+	p.states = append(p.states, v.State)
+	p.added(n)
+	return nil
+}
+
 // AddHostState implements crawler.Sink.
 func (p *Pipeline) AddHostState(_ context.Context, s model.HostState) error {
 	p.mu.Lock()
@@ -154,40 +175,38 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 	p.snaps, p.peers, p.states, p.posts, p.rows = nil, nil, nil, nil, 0
 	p.mu.Unlock()
 
-	var errs []error
-	if len(posts) > 0 {
-		err := p.index.Index(ctx, posts)
-		if err == nil {
-			err = p.store.InsertPosts(ctx, posts)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("writing %d posts: %w", len(posts), err))
-		} else {
+	// Stop at the first failure: a later table must never get ahead of an
+	// earlier one (see the package doc).
+	err := func() error {
+		if len(posts) > 0 {
+			if err := p.index.Index(ctx, posts); err != nil {
+				return fmt.Errorf("indexing %d posts: %w", len(posts), err)
+			}
+			if err := p.store.InsertPosts(ctx, posts); err != nil {
+				return fmt.Errorf("writing %d posts: %w", len(posts), err)
+			}
 			posts = nil
 		}
-	}
-	if len(snaps) > 0 {
-		if err := p.store.InsertSnapshots(ctx, snaps); err != nil {
-			errs = append(errs, fmt.Errorf("writing %d snapshots: %w", len(snaps), err))
-		} else {
-			snaps = nil
-		}
-	}
-	if len(peers) > 0 {
-		if err := p.store.InsertPeers(ctx, peers); err != nil {
-			errs = append(errs, fmt.Errorf("writing %d peer lists: %w", len(peers), err))
-		} else {
+		if len(peers) > 0 {
+			if err := p.store.InsertPeers(ctx, peers); err != nil {
+				return fmt.Errorf("writing %d peer lists: %w", len(peers), err)
+			}
 			peers = nil
 		}
-	}
-	// Host states last, and only when the data they vouch for was written.
-	if len(states) > 0 && len(errs) == 0 {
-		if err := p.store.UpsertHostStates(ctx, states); err != nil {
-			errs = append(errs, fmt.Errorf("writing %d host states: %w", len(states), err))
-		} else {
+		if len(snaps) > 0 {
+			if err := p.store.InsertSnapshots(ctx, snaps); err != nil {
+				return fmt.Errorf("writing %d snapshots: %w", len(snaps), err)
+			}
+			snaps = nil
+		}
+		if len(states) > 0 {
+			if err := p.store.UpsertHostStates(ctx, states); err != nil {
+				return fmt.Errorf("writing %d host states: %w", len(states), err)
+			}
 			states = nil
 		}
-	}
+		return nil
+	}()
 	if len(snaps)+len(peers)+len(states)+len(posts) > 0 {
 		p.mu.Lock()
 		p.snaps = append(snaps, p.snaps...)
@@ -197,7 +216,7 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 		p.rows += len(snaps) + len(peers) + len(states) + len(posts)
 		p.mu.Unlock()
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // Close stops the background flusher and flushes what is left, within

@@ -75,7 +75,48 @@ func TestFlushOrderAndRetry(t *testing.T) {
 	require.Len(t, rec.states, 1)
 	require.Len(t, rec.posts, 1)
 	require.Len(t, rec.indexed, 1)
-	require.Equal(t, []string{"index", "posts", "snaps", "peers", "states"}, rec.callOrder)
+	require.Equal(t, []string{"index", "posts", "peers", "snaps", "states"}, rec.callOrder)
+}
+
+// failOn makes one call of the recorder fail.
+type failOn struct {
+	*recorder
+	name string
+}
+
+func (f failOn) InsertPeers(ctx context.Context, p []model.Peers) error {
+	if f.name == "peers" {
+		return errors.New("peers table unavailable")
+	}
+	return f.recorder.InsertPeers(ctx, p)
+}
+
+func TestVisitIsWrittenWholeAndInOrder(t *testing.T) {
+	rec := &recorder{}
+	store := failOn{recorder: rec, name: "peers"}
+	p := New(store, rec, Options{FlushEvery: time.Hour})
+	ctx := context.Background()
+	v := model.Visit{
+		State:    model.HostState{Host: "a.example", Status: model.StatusOK},
+		Snapshot: &model.Snapshot{Host: "a.example"},
+		Peers:    &model.Peers{Host: "a.example", Peers: []string{"b.example"}},
+		Posts:    []model.Post{{URI: "u1"}},
+	}
+	require.NoError(t, p.AddVisit(ctx, v))
+	// The peers insert fails: the snapshot and the state must not be
+	// written ahead of it.
+	require.Error(t, p.Flush(ctx))
+	require.Len(t, rec.posts, 1)
+	require.Empty(t, rec.snaps)
+	require.Empty(t, rec.states)
+
+	store.name = ""
+	p.store = store
+	require.NoError(t, p.Close(ctx))
+	require.Len(t, rec.peers, 1)
+	require.Len(t, rec.snaps, 1)
+	require.Len(t, rec.states, 1)
+	require.Len(t, rec.posts, 1, "posts written by the failed flush are not written twice")
 }
 
 func TestFlushByTimeAndSize(t *testing.T) {

@@ -1,6 +1,10 @@
 package store
 
-import "github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+import (
+	"context"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
 
 // Test-only access to internals for the external test package, which
 // cannot be the store package itself because chtest imports store.
@@ -20,3 +24,18 @@ func MigrationVersions() []uint32 {
 
 // ClientOptions exposes the option parsing.
 var ClientOptions = clientOptions
+
+// MigrationStatements returns the statements of one migration version.
+func MigrationStatements(version uint32) []string {
+	for _, m := range ordered() {
+		if m.version == version {
+			return m.statements
+		}
+	}
+	return nil
+}
+
+// ExecMigration runs one migration statement the way Migrate does.
+func (s *Store) ExecMigration(ctx context.Context, stmt string) error {
+	return s.execMigration(ctx, stmt)
+}

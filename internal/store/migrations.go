@@ -164,7 +164,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		began := time.Now()
 		for i, stmt := range m.statements {
-			if err := s.conn.Exec(ctx, stmt); err != nil {
+			if err := s.execMigration(ctx, stmt); err != nil {
 				return fmt.Errorf("migrate: apply %d %q (statement %d): %w", m.version, m.name, i+1, err)
 			}
 		}

@@ -17,7 +17,10 @@ import (
 // is NULL (the -Null combinator applies to Nullable arguments), so
 // argMax(users_total, crawled_at) would return an older count instead of
 // the latest "unknown". A tuple is never NULL, and its Nullable elements
-// survive. %s is an optional WHERE clause on the raw snapshots.
+// survive. latest_flags needs no tuple: an Array is never NULL. %s is an
+// optional WHERE clause on the raw snapshots.
+// Opted-out hosts are left out here, in the one place every census read
+// goes through (see liveOptOutsSQL).
 const latestSQL = `
 SELECT
     host,
@@ -25,10 +28,12 @@ SELECT
     max(crawled_at)       AS last_crawl,
     uniqExact(crawled_at) AS n_snapshots,
     argMax(tuple(software, version, nodeinfo_version, title, open_registrations, private, protocols,
-                 users_total, users_active_month, users_active_halfyear, local_posts), crawled_at) AS latest
+                 users_total, users_active_month, users_active_halfyear, local_posts), crawled_at) AS latest,
+    argMax(flags, crawled_at) AS latest_flags
 FROM snapshots
 %s
-GROUP BY host`
+GROUP BY host
+HAVING host NOT IN (` + liveOptOutsSQL + `)`
 
 // instanceColumns reads latestSQL's rows in the order scanInstance expects.
 // users_key orders unknown user counts after every known one, including 0.
@@ -48,7 +53,8 @@ const instanceColumns = `
     tupleElement(latest, 11) AS local_posts,
     first_seen,
     n_snapshots,
-    ifNull(tupleElement(latest, 8), -1) AS users_key`
+    ifNull(tupleElement(latest, 8), -1) AS users_key,
+    latest_flags`
 
 type scanner interface {
 	Scan(dest ...any) error
@@ -66,12 +72,13 @@ func scanInstance(r scanner) (model.Instance, int64, error) {
 	err := r.Scan(&sn.Host, &crawled, &sn.Software, &sn.Version, &sn.NodeInfoVersion, &sn.Title,
 		&sn.OpenRegistrations, &sn.Private, &sn.Protocols,
 		&sn.UsersTotal, &sn.UsersActiveMonth, &sn.UsersActiveHalfyear, &sn.LocalPosts,
-		&first, &in.Snapshots, &usersK)
+		&first, &in.Snapshots, &usersK, &sn.Flags)
 	if err != nil {
 		return model.Instance{}, 0, err
 	}
 	sn.CrawledAt = fromDB(crawled)
 	sn.Protocols = nilIfEmpty(sn.Protocols)
+	sn.Flags = nilIfEmpty(sn.Flags)
 	in.FirstSeen = fromDB(first)
 	return in, usersK, nil
 }
@@ -129,6 +136,13 @@ func (s *Store) Instances(ctx context.Context, q model.InstanceQuery) (model.Ins
 		where = append(where, "software = ?")
 		args = append(args, sw)
 	}
+	flagged, err := flaggedWhere(q.Flagged)
+	if err != nil {
+		return model.InstancePage{}, err
+	}
+	if flagged != "" {
+		where = append(where, flagged)
+	}
 	var order string
 	switch sort {
 	case sortUsers:
@@ -177,6 +191,9 @@ func (s *Store) Instances(ctx context.Context, q model.InstanceQuery) (model.Ins
 		last := page.Instances[len(page.Instances)-1]
 		page.NextCursor = encodeCursor(cursor{sort: sort, users: lastUsers, host: last.Host})
 	}
+	if err := s.attachInstanceInfo(ctx, page.Instances); err != nil {
+		return model.InstancePage{}, fmt.Errorf("list instances: %w", err)
+	}
 	return page, nil
 }
 
@@ -208,6 +225,11 @@ func (s *Store) Instance(ctx context.Context, host string) (model.Instance, []mo
 	if !found {
 		return model.Instance{}, nil, fmt.Errorf("get instance %q: %w", host, model.ErrNotFound)
 	}
+	one := []model.Instance{in}
+	if err := s.attachInstanceInfo(ctx, one); err != nil {
+		return model.Instance{}, nil, fmt.Errorf("get instance %q: %w", host, err)
+	}
+	in = one[0]
 
 	history, err := s.history(ctx, host)
 	if err != nil {
@@ -221,7 +243,7 @@ func (s *Store) Instance(ctx context.Context, host string) (model.Instance, []mo
 func (s *Store) history(ctx context.Context, host string) ([]model.Snapshot, error) {
 	rows, err := s.conn.Query(ctx, `
 SELECT host, crawled_at, software, version, nodeinfo_version, title, open_registrations, private, protocols,
-       users_total, users_active_month, users_active_halfyear, local_posts
+       users_total, users_active_month, users_active_halfyear, local_posts, flags, `+instanceInfoColumns+`
 FROM snapshots
 WHERE host = ?
 ORDER BY crawled_at
@@ -236,13 +258,16 @@ LIMIT 1 BY crawled_at`, host)
 			sn      model.Snapshot
 			crawled time.Time
 		)
-		if err := rows.Scan(&sn.Host, &crawled, &sn.Software, &sn.Version, &sn.NodeInfoVersion, &sn.Title,
+		if err := rows.Scan(append([]any{&sn.Host, &crawled, &sn.Software, &sn.Version, &sn.NodeInfoVersion, &sn.Title,
 			&sn.OpenRegistrations, &sn.Private, &sn.Protocols,
-			&sn.UsersTotal, &sn.UsersActiveMonth, &sn.UsersActiveHalfyear, &sn.LocalPosts); err != nil {
+			&sn.UsersTotal, &sn.UsersActiveMonth, &sn.UsersActiveHalfyear, &sn.LocalPosts, &sn.Flags},
+			instanceInfoDest(&sn)...)...); err != nil {
 			return nil, fmt.Errorf("read history: %w", err)
 		}
+		fixInstanceInfo(&sn)
 		sn.CrawledAt = fromDB(crawled)
 		sn.Protocols = nilIfEmpty(sn.Protocols)
+		sn.Flags = nilIfEmpty(sn.Flags)
 		out = append(out, sn)
 	}
 	if err := rows.Err(); err != nil {
@@ -251,26 +276,36 @@ LIMIT 1 BY crawled_at`, host)
 	return out, nil
 }
 
-// Summary returns the census's headline numbers over the latest snapshot
-// of every host. Unknown counts add nothing; Softwares ignores instances
-// whose software is unknown; LastCrawl is zero when nothing was crawled.
+// Summary returns the clean headline numbers: SummaryWith without the
+// instances whose latest figures are suspect.
 func (s *Store) Summary(ctx context.Context) (model.Summary, error) {
+	return s.SummaryWith(ctx, model.StatsOptions{})
+}
+
+// SummaryWith returns the census's headline numbers over the latest
+// snapshot of every host, leaving out those with a suspect sanity flag
+// unless opts.IncludeFlagged (Flagged counts them either way). Unknown
+// counts add nothing; Softwares ignores instances whose software is
+// unknown; LastCrawl, over every host, is zero when nothing was crawled.
+func (s *Store) SummaryWith(ctx context.Context, opts model.StatsOptions) (model.Summary, error) {
 	var (
 		sum  model.Summary
 		last time.Time
 	)
+	keep := keepCond(opts)
 	err := s.conn.QueryRow(ctx, `
 SELECT
-    count(),
-    sum(ifNull(tupleElement(latest, 8), 0)),
-    sum(ifNull(tupleElement(latest, 9), 0)),
-    sum(ifNull(tupleElement(latest, 10), 0)),
-    sum(ifNull(tupleElement(latest, 11), 0)),
-    uniqExactIf(tupleElement(latest, 1), tupleElement(latest, 1) != ''),
-    max(last_crawl)
+    countIf(`+keep+`),
+    sumIf(ifNull(tupleElement(latest, 8), 0), `+keep+`),
+    sumIf(ifNull(tupleElement(latest, 9), 0), `+keep+`),
+    sumIf(ifNull(tupleElement(latest, 10), 0), `+keep+`),
+    sumIf(ifNull(tupleElement(latest, 11), 0), `+keep+`),
+    uniqExactIf(tupleElement(latest, 1), tupleElement(latest, 1) != '' AND `+keep+`),
+    max(last_crawl),
+    countIf(`+suspectCond+`)
 FROM (`+fmt.Sprintf(latestSQL, "")+`)`).Scan(
 		&sum.Instances, &sum.UsersTotal, &sum.UsersActiveMonth, &sum.UsersActiveHalfyear, &sum.LocalPosts,
-		&sum.Softwares, &last)
+		&sum.Softwares, &last, &sum.Flagged)
 	if err != nil {
 		return model.Summary{}, fmt.Errorf("summarise census: %w", err)
 	}
@@ -281,10 +316,17 @@ FROM (`+fmt.Sprintf(latestSQL, "")+`)`).Scan(
 	return sum, nil
 }
 
-// SoftwareShare groups the latest snapshot of every host by software, by
-// number of instances (descending, ties by name). Instances whose software
-// is unknown form the group "".
+// SoftwareShare is the clean software share: SoftwareShareWith without
+// the instances whose latest figures are suspect.
 func (s *Store) SoftwareShare(ctx context.Context) ([]model.SoftwareShare, error) {
+	return s.SoftwareShareWith(ctx, model.StatsOptions{})
+}
+
+// SoftwareShareWith groups the latest snapshot of every host by software,
+// by number of instances (descending, ties by name), leaving out those
+// with a suspect sanity flag unless opts.IncludeFlagged. Instances whose
+// software is unknown form the group "".
+func (s *Store) SoftwareShareWith(ctx context.Context, opts model.StatsOptions) ([]model.SoftwareShare, error) {
 	rows, err := s.conn.Query(ctx, `
 SELECT
     tupleElement(latest, 1) AS sw,
@@ -292,6 +334,7 @@ SELECT
     sum(ifNull(tupleElement(latest, 8), 0)) AS users,
     sum(ifNull(tupleElement(latest, 9), 0)) AS active
 FROM (`+fmt.Sprintf(latestSQL, "")+`)
+WHERE `+keepCond(opts)+`
 GROUP BY sw
 ORDER BY instances DESC, sw ASC`)
 	if err != nil {
@@ -312,12 +355,26 @@ ORDER BY instances DESC, sw ASC`)
 	return out, nil
 }
 
-// InstancesOverTime counts, for every UTC day with a crawl, the distinct
-// hosts that have a snapshot that day, oldest day first.
+// InstancesOverTime is the clean count of instances over time:
+// InstancesOverTimeWith without suspect snapshots.
 func (s *Store) InstancesOverTime(ctx context.Context) ([]model.DayCount, error) {
+	return s.InstancesOverTimeWith(ctx, model.StatsOptions{})
+}
+
+// InstancesOverTimeWith counts, for every UTC day with a crawl, the
+// distinct hosts that have a snapshot that day, oldest day first. Unless
+// opts.IncludeFlagged, a host counts on a day only with a snapshot that
+// has no suspect sanity flag (a day whose every snapshot is suspect has a
+// count of 0).
+func (s *Store) InstancesOverTimeWith(ctx context.Context, opts model.StatsOptions) ([]model.DayCount, error) {
+	keep := "1"
+	if !opts.IncludeFlagged {
+		keep = "NOT hasAny(flags, " + suspectSQL + ")"
+	}
 	rows, err := s.conn.Query(ctx, `
-SELECT toDate(crawled_at) AS day, uniqExact(host) AS hosts
+SELECT toDate(crawled_at) AS day, uniqExactIf(host, `+keep+`) AS hosts
 FROM snapshots
+WHERE host NOT IN (`+liveOptOutsSQL+`)
 GROUP BY day
 ORDER BY day`)
 	if err != nil {
@@ -350,6 +407,32 @@ func (s *Store) PostCount(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("count posts: %w", err)
 	}
 	return n, nil
+}
+
+// LastSnapshotTimes returns the time of every host's latest snapshot. The
+// crawler reads it at start so that a snapshot stored just before a crash,
+// whose host state did not reach the database, still counts as fresh.
+func (s *Store) LastSnapshotTimes(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := s.conn.Query(ctx, "SELECT host, max(crawled_at) FROM snapshots GROUP BY host")
+	if err != nil {
+		return nil, fmt.Errorf("read latest snapshot times: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var (
+			h string
+			t time.Time
+		)
+		if err := rows.Scan(&h, &t); err != nil {
+			return nil, fmt.Errorf("read latest snapshot times: %w", err)
+		}
+		out[h] = fromDB(t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read latest snapshot times: %w", err)
+	}
+	return out, nil
 }
 
 // PostURIs returns the URI of every stored post, sorted: for comparing the
@@ -393,7 +476,7 @@ SELECT peers FROM peers WHERE host = ? ORDER BY crawled_at DESC LIMIT 1`, host).
 // collapses the upserts that have not been merged yet.
 func (s *Store) HostStates(ctx context.Context) ([]model.HostState, error) {
 	rows, err := s.conn.Query(ctx, `
-SELECT host, status, reason, software, last_attempt, last_success, next_due, failures, discovered_from
+SELECT host, status, reason, software, last_attempt, last_success, next_due, failures, discovered_from, first_seen
 FROM host_states FINAL
 ORDER BY host`)
 	if err != nil {
@@ -406,13 +489,15 @@ ORDER BY host`)
 			h                         model.HostState
 			status                    string
 			attempt, success, nextDue time.Time
+			firstSeen                 time.Time
 		)
 		if err := rows.Scan(&h.Host, &status, &h.Reason, &h.Software, &attempt, &success, &nextDue,
-			&h.Failures, &h.DiscoveredFrom); err != nil {
+			&h.Failures, &h.DiscoveredFrom, &firstSeen); err != nil {
 			return nil, fmt.Errorf("read host states: %w", err)
 		}
 		h.Status = model.HostStatus(status)
 		h.LastAttempt, h.LastSuccess, h.NextDue = fromDB(attempt), fromDB(success), fromDB(nextDue)
+		h.FirstSeen = fromDB(firstSeen)
 		out = append(out, h)
 	}
 	if err := rows.Err(); err != nil {

@@ -85,6 +85,10 @@ func TestLatestPerHost(t *testing.T) {
 	page, err := s.Instances(ctx, model.InstanceQuery{Software: "pleroma"})
 	require.NoError(t, err)
 	require.Empty(t, page.Instances, "filters apply to the latest snapshot only")
+
+	times, err := s.LastSnapshotTimes(ctx)
+	require.NoError(t, err)
+	require.Equal(t, map[string]time.Time{"x.example": t3, "other.example": t3.Add(time.Hour)}, times)
 	page, err = s.Instances(ctx, model.InstanceQuery{Software: "akkoma"})
 	require.NoError(t, err)
 	require.Len(t, page.Instances, 1)

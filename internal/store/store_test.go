@@ -47,7 +47,7 @@ func TestMigrateIdempotent(t *testing.T) {
 	}
 	require.NoError(t, r.Err())
 	r.Close()
-	require.Equal(t, []string{"host_states", "peers", "posts", "schema_migrations", "snapshots"}, tables)
+	require.Equal(t, []string{"host_states", "optouts", "peers", "posts", "schema_migrations", "snapshots", "submissions"}, tables)
 
 	// A second Open on the same database, through a DSN, finds it migrated.
 	s2, err := store.Open(ctx, store.Options{Addr: "clickhouse://" + chtest.Addr() + "/" + s.Database()})

@@ -14,10 +14,11 @@ import (
 // The INSERT statements, each with its named column list.
 const (
 	insertSnapshotsSQL = `INSERT INTO snapshots (host, crawled_at, software, version, nodeinfo_version, title,
-    open_registrations, private, protocols, users_total, users_active_month, users_active_halfyear, local_posts)`
+    open_registrations, private, protocols, users_total, users_active_month, users_active_halfyear, local_posts,
+    flags, ` + instanceInfoColumns + `)`
 	insertPeersSQL      = `INSERT INTO peers (host, crawled_at, peers)`
 	insertHostStatesSQL = `INSERT INTO host_states (host, status, reason, software, last_attempt, last_success,
-    next_due, failures, discovered_from, version)`
+    next_due, failures, discovered_from, version, first_seen, domain)`
 	insertPostsSQL = `INSERT INTO posts (uri, host, author, created, language, tags, sensitive, has_summary,
     replies, reblogs, favourites, version)`
 )
@@ -29,7 +30,9 @@ func (s *Store) InsertSnapshots(ctx context.Context, snaps []model.Snapshot) err
 		sn := &snaps[i]
 		return b.Append(sn.Host, toDB(sn.CrawledAt), sn.Software, sn.Version, sn.NodeInfoVersion, sn.Title,
 			sn.OpenRegistrations, sn.Private, nonNil(sn.Protocols),
-			sn.UsersTotal, sn.UsersActiveMonth, sn.UsersActiveHalfyear, sn.LocalPosts)
+			sn.UsersTotal, sn.UsersActiveMonth, sn.UsersActiveHalfyear, sn.LocalPosts,
+			nonNil(sn.Flags),
+			sn.InstanceTitle, sn.Description, nonNil(sn.Languages), nonNil(sn.Rules), sn.ContactEmail, sn.ContactAccount, sn.RegistrationMode)
 	})
 	if err != nil {
 		return fmt.Errorf("insert %d snapshots: %w", len(snaps), err)
@@ -56,7 +59,7 @@ func (s *Store) UpsertHostStates(ctx context.Context, states []model.HostState) 
 	err := s.insert(ctx, insertHostStatesSQL, len(states), func(b driver.Batch, i int) error {
 		h := &states[i]
 		return b.Append(h.Host, string(h.Status), h.Reason, h.Software, toDB(h.LastAttempt), toDB(h.LastSuccess),
-			toDB(h.NextDue), h.Failures, h.DiscoveredFrom, s.nextVersion())
+			toDB(h.NextDue), h.Failures, h.DiscoveredFrom, s.nextVersion(), toDB(h.FirstSeen), hostDomain(h.Host))
 	})
 	if err != nil {
 		return fmt.Errorf("upsert %d host states: %w", len(states), err)
