@@ -13,6 +13,7 @@ import (
 
 	"github.com/gocolly/colly/v2"
 
+	"github.com/fedilens/fedilens/internal/hostname"
 	"github.com/fedilens/fedilens/internal/httpclient"
 )
 
@@ -69,7 +70,7 @@ func (f *fetcher) fetch(ctx context.Context, r fetchRequest) (*fetchResponse, er
 	if r.MaxBody > 0 {
 		rctx = httpclient.WithMaxBody(ctx, r.MaxBody)
 	}
-	c.Context = rctx
+	c.Context = httpclient.WithRedirectPolicy(rctx, sameSite)
 	var out *fetchResponse
 	c.OnResponse(func(resp *colly.Response) {
 		out = &fetchResponse{Status: resp.StatusCode, Body: resp.Body, URL: resp.Request.URL}
@@ -106,6 +107,40 @@ func (f *fetcher) fetch(ctx context.Context, r fetchRequest) (*fetchResponse, er
 		return nil, errors.New("no response")
 	}
 	return out, nil
+}
+
+// errOffsite: a request was redirected to another site.
+var errOffsite = errors.New("redirect to another site")
+
+// sameSite keeps the crawler's requests on the site they were sent to: a
+// redirect may change the host within one registrable domain (example.com
+// to social.example.com, the usual split of account domain and web
+// domain), never to another site, where it would bypass that host's
+// robots.txt and politeness gate.
+func sameSite(from, to *url.URL) error {
+	f, t := strings.ToLower(from.Hostname()), strings.ToLower(to.Hostname())
+	if f != "" && (f == t || hostname.Registrable(f) == hostname.Registrable(t)) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s to %s", errOffsite, from.Host, to.Host)
+}
+
+// expectJSON refuses a response declared as something other than JSON
+// (an HTML error page, say) before it is parsed. No declared type, text/plain
+// and application/octet-stream pass: many servers label JSON carelessly.
+func expectJSON(resp *fetchResponse) error {
+	ct := resp.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	// Only the media type is judged: parameters are often malformed in
+	// the wild (Pleroma sends an unquoted profile=http://...#).
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	if strings.Contains(mt, "json") || mt == "text/plain" || mt == "application/octet-stream" {
+		return nil
+	}
+	return fmt.Errorf("%w: content type %s where JSON was expected", errMalformed, truncate(mt, 100))
 }
 
 // retryAfter parses a Retry-After header (delay seconds or an HTTP date).

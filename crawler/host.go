@@ -73,7 +73,11 @@ func (hc *hostCrawl) get(ctx context.Context, r fetchRequest) (*fetchResponse, e
 	if !grp.Allowed(u.RequestURI()) {
 		return nil, fmt.Errorf("%w: %s", errRobots, u.Path)
 	}
-	return hc.sendLocked(ctx, r)
+	resp, err := hc.sendLocked(ctx, r)
+	if err == nil && resp.Status >= 200 && resp.Status < 300 && strings.Contains(r.Accept, "json") {
+		err = expectJSON(resp)
+	}
+	return resp, err
 }
 
 // visit crawls the host: robots.txt, NodeInfo, peers and (for Mastodon)
@@ -207,7 +211,7 @@ func classify(err error) model.HostStatus {
 	switch {
 	case errors.Is(err, errRobots):
 		return model.StatusRobotsDisallowed
-	case errors.Is(err, httpclient.ErrForbiddenAddress), errors.Is(err, ErrHostRefused):
+	case errors.Is(err, httpclient.ErrForbiddenAddress), errors.Is(err, ErrHostRefused), errors.Is(err, errOffsite):
 		return model.StatusRefused
 	case errors.Is(err, errMalformed), errors.Is(err, httpclient.ErrBodyTooLarge), errors.Is(err, httpclient.ErrBadContentEncoding):
 		return model.StatusMalformed

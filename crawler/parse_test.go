@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -204,4 +205,49 @@ func TestToPostRefusesForeignContent(t *testing.T) {
 	foreignAcct.Account.Acct = "ann@other.example"
 	_, ok = hc.toPost(foreignAcct)
 	require.False(t, ok)
+}
+
+func TestExpectJSON(t *testing.T) {
+	tests := []struct {
+		ct string
+		ok bool
+	}{
+		{"", true},
+		{"application/json", true},
+		{"application/json; charset=utf-8", true},
+		{`application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"`, true},
+		{"application/json; profile=http://nodeinfo.diaspora.software/ns/schema/2.0#", true},
+		{"application/jrd+json", true},
+		{"application/activity+json", true},
+		{"Application/JSON", true},
+		{"text/plain; charset=utf-8", true},
+		{"text/html; charset=utf-8", false},
+		{"image/png", false},
+		{"application/xml", false},
+	}
+	for _, tc := range tests {
+		h := http.Header{}
+		if tc.ct != "" {
+			h.Set("Content-Type", tc.ct)
+		}
+		err := expectJSON(&fetchResponse{Status: 200, Header: h})
+		if tc.ok {
+			require.NoError(t, err, tc.ct)
+		} else {
+			require.ErrorIs(t, err, errMalformed, tc.ct)
+		}
+	}
+}
+
+func TestSameSite(t *testing.T) {
+	u := func(s string) *url.URL {
+		p, err := url.Parse(s)
+		require.NoError(t, err)
+		return p
+	}
+	require.NoError(t, sameSite(u("https://example.com/.well-known/nodeinfo"), u("https://example.com/nodeinfo/2.0")))
+	require.NoError(t, sameSite(u("https://example.com/x"), u("https://social.example.com/x")))
+	require.NoError(t, sameSite(u("http://a.sim.example/x"), u("https://a.sim.example/x")))
+	require.ErrorIs(t, sameSite(u("https://example.com/x"), u("https://other.example/x")), errOffsite)
+	require.ErrorIs(t, sameSite(u("https://example.com/x"), u("https://127.0.0.2/x")), errOffsite)
 }

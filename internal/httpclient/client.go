@@ -25,6 +25,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -298,6 +299,10 @@ func (t *bodyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
+	if err := checkRedirectPolicy(req); err != nil {
+		closeBody(req)
+		return nil, err
+	}
 	// A RoundTripper must not change the caller's request.
 	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
 	out := req.Clone(ctx)
@@ -354,6 +359,34 @@ func closeBody(req *http.Request) {
 	if req.Body != nil {
 		req.Body.Close()
 	}
+}
+
+// redirectPolicyKey is the context key of WithRedirectPolicy.
+type redirectPolicyKey struct{}
+
+// RedirectPolicy decides whether a request that started at from may follow
+// a redirect to to. A non-nil error refuses the hop (and is returned).
+type RedirectPolicy func(from, to *url.URL) error
+
+// WithRedirectPolicy sets a redirect policy for requests made with ctx, in
+// addition to the client's own rules: the crawler uses it to keep API calls
+// on their site. The policy is checked before the new hop is dialled.
+func WithRedirectPolicy(ctx context.Context, p RedirectPolicy) context.Context {
+	return context.WithValue(ctx, redirectPolicyKey{}, p)
+}
+
+// checkRedirectPolicy applies the request's RedirectPolicy to a redirect
+// hop, comparing it with the first request of the chain.
+func checkRedirectPolicy(req *http.Request) error {
+	p, ok := req.Context().Value(redirectPolicyKey{}).(RedirectPolicy)
+	if !ok || p == nil || req.Response == nil {
+		return nil
+	}
+	first := req
+	for first.Response != nil && first.Response.Request != nil {
+		first = first.Response.Request
+	}
+	return p(first.URL, req.URL)
 }
 
 // maxBodyKey is the context key of WithMaxBody.

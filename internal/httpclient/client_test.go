@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -457,4 +459,54 @@ func TestHTTPClientCopies(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "one", body)
 	require.Equal(t, 5*time.Second, c.HTTPClient().Timeout)
+}
+
+func TestRedirectPolicy(t *testing.T) {
+	t.Parallel()
+	var twoHits atomic.Int64
+	two := serveOn(t, "127.0.0.2", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		twoHits.Add(1)
+		io.WriteString(w, "two")
+	}))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/to", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", r.URL.Query().Get("u"))
+		w.WriteHeader(http.StatusFound)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "one") })
+	one := serveOn(t, "127.0.0.1", mux)
+	c, err := New(Options{AllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	require.NoError(t, err)
+
+	errOff := errors.New("off site")
+	sameHost := func(from, to *url.URL) error {
+		if from.Hostname() != to.Hostname() {
+			return errOff
+		}
+		return nil
+	}
+	get := func(ctx context.Context, target string) (string, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, one.URL+"/to?u="+url.QueryEscape(target), nil)
+		require.NoError(t, err)
+		resp, err := c.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return string(b), err
+	}
+	ctx := WithRedirectPolicy(context.Background(), sameHost)
+
+	body, err := get(ctx, one.URL+"/")
+	require.NoError(t, err)
+	require.Equal(t, "one", body, "a redirect on the same host is followed")
+
+	_, err = get(ctx, two.URL+"/")
+	require.ErrorIs(t, err, errOff)
+	require.Zero(t, twoHits.Load(), "the refused hop is never dialled")
+
+	body, err = get(context.Background(), two.URL+"/")
+	require.NoError(t, err, "without a policy the client's own rules apply")
+	require.Equal(t, "two", body)
 }
