@@ -35,6 +35,7 @@ type fetchRequest struct {
 	Accept  string
 	Body    []byte // JSON body for POST (Misskey's API)
 	MaxBody int64  // response cap; 0 = the client's default
+	Header  http.Header
 }
 
 // fetchResponse is a complete response (the body is fully read, capped).
@@ -79,6 +80,9 @@ func (f *fetcher) fetch(ctx context.Context, r fetchRequest) (*fetchResponse, er
 		}
 	})
 	hdr := http.Header{}
+	for k, v := range r.Header {
+		hdr[k] = append([]string(nil), v...)
+	}
 	if r.Accept != "" {
 		hdr.Set("Accept", r.Accept)
 	}
@@ -141,6 +145,29 @@ func expectJSON(resp *fetchResponse) error {
 		return nil
 	}
 	return fmt.Errorf("%w: content type %s where JSON was expected", errMalformed, truncate(mt, 100))
+}
+
+// maxCacheLifetime caps how long an announced cache lifetime is trusted.
+const maxCacheLifetime = 7 * 24 * time.Hour
+
+// cacheLifetime is how long a response may be reused as the server
+// announced it (Cache-Control max-age), 0 for none, no-store or no-cache.
+func cacheLifetime(h http.Header) time.Duration {
+	var age time.Duration
+	for _, v := range h.Values("Cache-Control") {
+		for _, d := range strings.Split(v, ",") {
+			name, val, _ := strings.Cut(strings.TrimSpace(strings.ToLower(d)), "=")
+			switch name {
+			case "no-store", "no-cache":
+				return 0
+			case "max-age":
+				if n, err := strconv.ParseInt(strings.Trim(val, `"`), 10, 64); err == nil && n > 0 {
+					age = time.Duration(min(n, int64(maxCacheLifetime/time.Second))) * time.Second
+				}
+			}
+		}
+	}
+	return age
 }
 
 // retryAfter parses a Retry-After header (delay seconds or an HTTP date).

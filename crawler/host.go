@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -85,11 +86,15 @@ func (hc *hostCrawl) get(ctx context.Context, r fetchRequest) (*fetchResponse, e
 // state; everything observed is collected in hc.out.
 func (hc *hostCrawl) visit(ctx context.Context, st model.HostState) model.HostState {
 	st.LastAttempt = hc.m.now()
-	status, reason, snap := hc.visitNodeInfo(ctx)
+	status, reason, snap := hc.visitNodeInfo(ctx, &st)
 	st.Status, st.Reason = status, reason
 	if status != model.StatusOK {
 		return st
 	}
+	// Everything a visit records carries the visit's start time: at
+	// restart a snapshot newer than the stored state's LastAttempt is then
+	// proof of a visit whose state was lost (see Manager.load).
+	snap.CrawledAt = st.LastAttempt
 	st.Software = snap.Software
 	st.LastSuccess = st.LastAttempt
 	if err := hc.readInstanceDoc(ctx, &snap); err != nil {
@@ -99,10 +104,14 @@ func (hc *hostCrawl) visit(ctx context.Context, st model.HostState) model.HostSt
 	hc.out.Snapshot = &snap
 	hc.m.metrics.hosts.WithLabelValues(snap.Software).Inc()
 
-	if src := peerSources[snap.Software]; src != peersNone {
-		peers, err := hc.fetchPeers(ctx, src)
+	// A peer list is not fetched again before the lifetime its server
+	// announced is over (Mastodon: a day), unless every host is due anyway.
+	peersFresh := hc.m.opts.RecrawlAfter > 0 && st.PeersFreshUntil.After(st.LastAttempt)
+	if src := peerSources[snap.Software]; src != peersNone && !peersFresh {
+		peers, fresh, err := hc.fetchPeers(ctx, src)
 		switch {
 		case err == nil:
+			st.PeersFreshUntil = st.LastAttempt.Add(fresh)
 			hc.out.Peers = &model.Peers{Host: hc.host, CrawledAt: st.LastAttempt, Peers: peers}
 			for _, p := range peers {
 				hc.m.discover(ctx, p, hc.host)
@@ -133,7 +142,7 @@ func (hc *hostCrawl) visit(ctx context.Context, st model.HostState) model.HostSt
 }
 
 // visitNodeInfo fetches robots.txt and NodeInfo and classifies the result.
-func (hc *hostCrawl) visitNodeInfo(ctx context.Context) (model.HostStatus, string, model.Snapshot) {
+func (hc *hostCrawl) visitNodeInfo(ctx context.Context, st *model.HostState) (model.HostStatus, string, model.Snapshot) {
 	var snap model.Snapshot
 	// robots.txt first (RFC 9309: 2xx parsed, 4xx allow all, 5xx disallow
 	// all for now); get reads it through the gate's cache.
@@ -152,9 +161,32 @@ func (hc *hostCrawl) visitNodeInfo(ctx context.Context) (model.HostStatus, strin
 	if err != nil {
 		return model.StatusMalformed, "nodeinfo link: " + err.Error(), snap
 	}
-	resp, err = hc.get(ctx, fetchRequest{URL: docURL, Accept: `application/json, application/json; profile="http://nodeinfo.diaspora.software/ns/schema/` + version + `#"`, MaxBody: maxNodeInfoBody})
+	req := fetchRequest{URL: docURL, Accept: `application/json, application/json; profile="http://nodeinfo.diaspora.software/ns/schema/` + version + `#"`, MaxBody: maxNodeInfoBody}
+	// A conditional request where the server gave validators last time
+	// and the snapshot they vouch for can be read back.
+	var prev *model.Snapshot
+	if st.NodeInfoETag != "" || st.NodeInfoLastModified != "" {
+		if prev = hc.m.previousSnapshot(ctx, hc.host); prev != nil {
+			req.Header = http.Header{}
+			if st.NodeInfoETag != "" {
+				req.Header.Set("If-None-Match", st.NodeInfoETag)
+			}
+			if st.NodeInfoLastModified != "" {
+				req.Header.Set("If-Modified-Since", st.NodeInfoLastModified)
+			}
+		}
+	}
+	resp, err = hc.get(ctx, req)
 	if err != nil {
 		return classify(err), "nodeinfo: " + errText(err), snap
+	}
+	if resp.Status == http.StatusNotModified && prev != nil {
+		snap = *prev
+		snap.Flags = nil
+		snap.CrawledAt = hc.m.now()
+		st.NodeInfoFreshUntil = snap.CrawledAt.Add(cacheLifetime(resp.Header))
+		hc.m.metrics.notModified.Inc()
+		return model.StatusOK, "", snap
 	}
 	if err := okStatus(resp); err != nil {
 		return statusOf(err), "nodeinfo: " + errText(err), snap
@@ -167,6 +199,9 @@ func (hc *hostCrawl) visitNodeInfo(ctx context.Context) (model.HostStatus, strin
 		return model.StatusMalformed, errText(err), snap
 	}
 	snap.CrawledAt = hc.m.now()
+	st.NodeInfoETag = truncate(resp.Header.Get("ETag"), 200)
+	st.NodeInfoLastModified = truncate(resp.Header.Get("Last-Modified"), 100)
+	st.NodeInfoFreshUntil = snap.CrawledAt.Add(cacheLifetime(resp.Header))
 	return model.StatusOK, "", snap
 }
 

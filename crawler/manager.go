@@ -261,7 +261,7 @@ func (m *Manager) RunOnce(ctx context.Context) (PassStats, error) {
 		}
 	}
 	for h, e := range m.hosts {
-		if !e.state.NextDue.After(now) {
+		if m.opts.RecrawlAfter == 0 || !e.state.NextDue.After(now) { // 0: every host is due now
 			m.enqueueLocked(h, e)
 		}
 	}
@@ -366,7 +366,7 @@ func (m *Manager) load(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, s := range states {
-		if t, ok := last[s.Host]; ok && t.After(s.LastSuccess) {
+		if t, ok := last[s.Host]; ok && t.After(s.LastAttempt) {
 			s.Status, s.Reason, s.LastSuccess, s.LastAttempt, s.Failures = model.StatusOK, "", t, t, 0
 			s.NextDue = t.Add(m.opts.RecrawlAfter)
 		}
@@ -509,6 +509,11 @@ func (m *Manager) schedule(s *model.HostState) {
 	if s.Status == model.StatusOK {
 		s.Failures = 0
 		s.NextDue = s.LastAttempt.Add(jitter(m.opts.RecrawlAfter))
+		// Not before the NodeInfo document's announced lifetime is over
+		// (RecrawlAfter 0 means every host is due now, whatever it says).
+		if m.opts.RecrawlAfter > 0 && s.NodeInfoFreshUntil.After(s.NextDue) {
+			s.NextDue = s.NodeInfoFreshUntil
+		}
 		return
 	}
 	s.Failures++

@@ -21,6 +21,7 @@ type metrics struct {
 	politenessWait prometheus.Counter
 	retryAfter     prometheus.Counter
 	hostsByStatus  *prometheus.GaugeVec
+	notModified    prometheus.Counter
 	total          atomic.Int64
 }
 
@@ -56,8 +57,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		hostsByStatus: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "fedilens_crawler_hosts", Help: "Known hosts by the status of their latest visit (pending: not visited yet).",
 		}, []string{"status"}),
+		notModified: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fedilens_crawler_nodeinfo_not_modified_total", Help: "Conditional NodeInfo requests answered 304 Not Modified.",
+		}),
 	}
 	if reg != nil {
+		reg.MustRegister(m.notModified)
 		reg.MustRegister(m.requests, m.outcomes, m.hosts, m.skipped, m.discovered, m.queue, m.inFlightHosts, m.politenessWait, m.retryAfter, m.hostsByStatus)
 	}
 	return m

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/fedilens/fedilens/internal/hostname"
 )
@@ -60,28 +61,33 @@ var errRefused = errors.New("endpoint refused")
 
 // fetchPeers reads a host's published peer list. It returns the valid,
 // normalised, de-duplicated host names, sorted.
-func (hc *hostCrawl) fetchPeers(ctx context.Context, src peerSource) ([]string, error) {
-	var raw []string
+func (hc *hostCrawl) fetchPeers(ctx context.Context, src peerSource) ([]string, time.Duration, error) {
+	var (
+		raw   []string
+		fresh time.Duration
+	)
 	switch src {
 	case peersMastodon:
 		resp, err := hc.get(ctx, fetchRequest{URL: hc.url("/api/v1/instance/peers"), Accept: "application/json", MaxBody: maxPeersBody})
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if err := okStatus(resp); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		fresh = cacheLifetime(resp.Header)
 		if err := json.Unmarshal(resp.Body, &raw); err != nil {
-			return nil, fmt.Errorf("%w: peer list is not a JSON array of strings: %v", errMalformed, err)
+			return nil, 0, fmt.Errorf("%w: peer list is not a JSON array of strings: %v", errMalformed, err)
 		}
 	case peersLemmy:
 		resp, err := hc.get(ctx, fetchRequest{URL: hc.url("/api/v3/federated_instances"), Accept: "application/json", MaxBody: maxPeersBody})
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if err := okStatus(resp); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
+		fresh = cacheLifetime(resp.Header)
 		var doc struct {
 			Federated *struct {
 				Linked []struct {
@@ -90,7 +96,7 @@ func (hc *hostCrawl) fetchPeers(ctx context.Context, src peerSource) ([]string, 
 			} `json:"federated_instances"`
 		}
 		if err := json.Unmarshal(resp.Body, &doc); err != nil || doc.Federated == nil {
-			return nil, fmt.Errorf("%w: lemmy federated_instances has no federated_instances object", errMalformed)
+			return nil, 0, fmt.Errorf("%w: lemmy federated_instances has no federated_instances object", errMalformed)
 		}
 		for _, l := range doc.Federated.Linked {
 			raw = append(raw, l.Domain)
@@ -100,16 +106,16 @@ func (hc *hostCrawl) fetchPeers(ctx context.Context, src peerSource) ([]string, 
 			body, _ := json.Marshal(map[string]int{"limit": misskeyPage, "offset": page * misskeyPage})
 			resp, err := hc.get(ctx, fetchRequest{Method: "POST", URL: hc.url("/api/federation/instances"), Accept: "application/json", Body: body, MaxBody: 4 << 20})
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			if err := okStatus(resp); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			var items []struct {
 				Host string `json:"host"`
 			}
 			if err := json.Unmarshal(resp.Body, &items); err != nil {
-				return nil, fmt.Errorf("%w: misskey federation/instances is not an array: %v", errMalformed, err)
+				return nil, 0, fmt.Errorf("%w: misskey federation/instances is not an array: %v", errMalformed, err)
 			}
 			for _, it := range items {
 				raw = append(raw, it.Host)
@@ -119,12 +125,12 @@ func (hc *hostCrawl) fetchPeers(ctx context.Context, src peerSource) ([]string, 
 			}
 		}
 	default:
-		return nil, nil
+		return nil, 0, nil
 	}
 	if len(raw) > maxPeers {
 		raw = raw[:maxPeers]
 	}
-	return normaliseHosts(raw, hc.host), nil
+	return normaliseHosts(raw, hc.host), fresh, nil
 }
 
 // normaliseHosts keeps the valid DNS names of a peer list, normalised,

@@ -214,7 +214,7 @@ func (s *Sim) route(w http.ResponseWriter, r *http.Request, in *instance) {
 		s.serveNodeinfoDiscovery(w, in)
 		return
 	case get && isNodeinfoDocPath(in, path):
-		s.serveNodeinfoDoc(w, in, path)
+		s.serveNodeinfoDoc(w, r, in, path)
 		return
 	case path == "/.well-known/webfinger" && get && in.prof().hasAccounts:
 		s.serveWebfinger(w, r, in)

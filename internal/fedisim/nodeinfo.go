@@ -1,7 +1,10 @@
 package fedisim
 
 import (
+	"fmt"
+	"hash/fnv"
 	"net/http"
+	"time"
 )
 
 const nodeinfoRelPrefix = "http://nodeinfo.diaspora.software/ns/schema/"
@@ -51,7 +54,7 @@ func (s *Sim) serveNodeinfoDiscovery(w http.ResponseWriter, in *instance) {
 }
 
 // serveNodeinfoDoc answers a NodeInfo document path.
-func (s *Sim) serveNodeinfoDoc(w http.ResponseWriter, in *instance, path string) {
+func (s *Sim) serveNodeinfoDoc(w http.ResponseWriter, r *http.Request, in *instance, path string) {
 	if in.has(bNodeInfo404) {
 		notFound(w, in, path)
 		return
@@ -82,7 +85,44 @@ func (s *Sim) serveNodeinfoDoc(w http.ResponseWriter, in *instance, path string)
 	case swWriteFreely:
 		ct = "application/json; profile=http://nodeinfo.diaspora.software/ns/schema/2.0#"
 	}
+	if notModified(w, r, in, body) {
+		return
+	}
 	writeJSON(w, http.StatusOK, body, ct)
+}
+
+// notModified sends the cache validators real servers send with NodeInfo
+// (Rails' weak ETag for Mastodon, Last-Modified for Pleroma and Akkoma) and
+// answers a matching conditional request with 304 and no body.
+func notModified(w http.ResponseWriter, r *http.Request, in *instance, body []byte) bool {
+	switch in.kind {
+	case swMastodon:
+		etag := fmt.Sprintf(`W/"%016x"`, fnv64(body))
+		w.Header().Set("ETag", etag)
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return true
+		}
+	case swPleroma, swAkkoma:
+		lm := NodeInfoLastModified.UTC().Format(http.TimeFormat)
+		w.Header().Set("Last-Modified", lm)
+		if ims, err := http.ParseTime(r.Header.Get("If-Modified-Since")); err == nil && !NodeInfoLastModified.After(ims) {
+			w.WriteHeader(http.StatusNotModified)
+			return true
+		}
+	}
+	return false
+}
+
+// NodeInfoLastModified is the Last-Modified of the NodeInfo documents of
+// the programs that send one (their figures do not change while the
+// simulation runs).
+var NodeInfoLastModified = time.Date(2026, 10, 31, 12, 0, 0, 0, time.UTC)
+
+func fnv64(b []byte) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write(b)
+	return h.Sum64()
 }
 
 // usersObj renders usage.users in the program's key order.

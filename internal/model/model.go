@@ -123,6 +123,13 @@ type HostState struct {
 	// DiscoveredFrom is the host whose peer list first named this host
 	// ("seed" for seeds, "api" for manual submissions).
 	DiscoveredFrom string
+	// Cache validators and lifetimes the host announced, so the next visit
+	// sends a conditional request for the NodeInfo document and does not
+	// fetch a peer list again before the host said it may change.
+	NodeInfoETag         string
+	NodeInfoLastModified string
+	NodeInfoFreshUntil   time.Time
+	PeersFreshUntil      time.Time
 	// FirstSeen is when the crawler first learned of the host; with
 	// LastSuccess it tells how long a host has not answered (StatusDead).
 	// Zero for states stored before it was recorded.

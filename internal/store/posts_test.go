@@ -172,6 +172,8 @@ func TestHostStates(t *testing.T) {
 	first := model.HostState{
 		Host: "a.test", Status: model.StatusOK, Software: "mastodon",
 		LastAttempt: day1, LastSuccess: day1, NextDue: day1.Add(6 * time.Hour), DiscoveredFrom: "seed",
+		NodeInfoETag: `W/"abc"`, NodeInfoLastModified: "Sun, 01 Nov 2026 00:00:00 GMT",
+		NodeInfoFreshUntil: day1.Add(30 * time.Minute), PeersFreshUntil: day1.Add(24 * time.Hour),
 	}
 	never := model.HostState{
 		Host: "b.test", Status: model.StatusUnreachable, Reason: "dial tcp: i/o timeout 'quoted'",

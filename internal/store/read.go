@@ -476,7 +476,8 @@ SELECT peers FROM peers WHERE host = ? ORDER BY crawled_at DESC LIMIT 1`, host).
 // collapses the upserts that have not been merged yet.
 func (s *Store) HostStates(ctx context.Context) ([]model.HostState, error) {
 	rows, err := s.conn.Query(ctx, `
-SELECT host, status, reason, software, last_attempt, last_success, next_due, failures, discovered_from, first_seen
+SELECT host, status, reason, software, last_attempt, last_success, next_due, failures, discovered_from, first_seen,
+       nodeinfo_etag, nodeinfo_last_modified, nodeinfo_fresh_until, peers_fresh_until
 FROM host_states FINAL
 ORDER BY host`)
 	if err != nil {
@@ -490,14 +491,17 @@ ORDER BY host`)
 			status                    string
 			attempt, success, nextDue time.Time
 			firstSeen                 time.Time
+			niFresh, peersFresh       time.Time
 		)
 		if err := rows.Scan(&h.Host, &status, &h.Reason, &h.Software, &attempt, &success, &nextDue,
-			&h.Failures, &h.DiscoveredFrom, &firstSeen); err != nil {
+			&h.Failures, &h.DiscoveredFrom, &firstSeen,
+			&h.NodeInfoETag, &h.NodeInfoLastModified, &niFresh, &peersFresh); err != nil {
 			return nil, fmt.Errorf("read host states: %w", err)
 		}
 		h.Status = model.HostStatus(status)
 		h.LastAttempt, h.LastSuccess, h.NextDue = fromDB(attempt), fromDB(success), fromDB(nextDue)
 		h.FirstSeen = fromDB(firstSeen)
+		h.NodeInfoFreshUntil, h.PeersFreshUntil = fromDB(niFresh), fromDB(peersFresh)
 		out = append(out, h)
 	}
 	if err := rows.Err(); err != nil {

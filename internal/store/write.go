@@ -18,7 +18,8 @@ const (
     flags, ` + instanceInfoColumns + `)`
 	insertPeersSQL      = `INSERT INTO peers (host, crawled_at, peers)`
 	insertHostStatesSQL = `INSERT INTO host_states (host, status, reason, software, last_attempt, last_success,
-    next_due, failures, discovered_from, version, first_seen, domain)`
+    next_due, failures, discovered_from, version, first_seen, domain,
+    nodeinfo_etag, nodeinfo_last_modified, nodeinfo_fresh_until, peers_fresh_until)`
 	insertPostsSQL = `INSERT INTO posts (uri, host, author, created, language, tags, sensitive, has_summary,
     replies, reblogs, favourites, version)`
 )
@@ -59,7 +60,8 @@ func (s *Store) UpsertHostStates(ctx context.Context, states []model.HostState) 
 	err := s.insert(ctx, insertHostStatesSQL, len(states), func(b driver.Batch, i int) error {
 		h := &states[i]
 		return b.Append(h.Host, string(h.Status), h.Reason, h.Software, toDB(h.LastAttempt), toDB(h.LastSuccess),
-			toDB(h.NextDue), h.Failures, h.DiscoveredFrom, s.nextVersion(), toDB(h.FirstSeen), hostDomain(h.Host))
+			toDB(h.NextDue), h.Failures, h.DiscoveredFrom, s.nextVersion(), toDB(h.FirstSeen), hostDomain(h.Host),
+			h.NodeInfoETag, h.NodeInfoLastModified, toDB(h.NodeInfoFreshUntil), toDB(h.PeersFreshUntil))
 	})
 	if err != nil {
 		return fmt.Errorf("upsert %d host states: %w", len(states), err)
