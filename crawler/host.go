@@ -124,7 +124,10 @@ func (hc *hostCrawl) visit(ctx context.Context, st model.HostState) model.HostSt
 	}
 
 	if hc.m.opts.Posts && snap.Software == "mastodon" && !snap.Private {
-		posts, skipped, err := hc.fetchTimelinePosts(ctx)
+		posts, mentioned, skipped, err := hc.fetchTimelinePosts(ctx)
+		for _, h := range mentioned {
+			hc.m.discover(ctx, h, hc.host)
+		}
 		for r, n := range skipped {
 			hc.m.metrics.skipped.WithLabelValues(string(r)).Add(float64(n))
 		}

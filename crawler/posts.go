@@ -34,6 +34,9 @@ type mastodonStatus struct {
 	Tags        []struct {
 		Name string `json:"name"`
 	} `json:"tags"`
+	Mentions []struct {
+		Acct string `json:"acct"`
+	} `json:"mentions"`
 	Account struct {
 		Username    string `json:"username"`
 		Acct        string `json:"acct"`
@@ -51,17 +54,17 @@ type mastodonStatus struct {
 // fetchTimelinePosts reads the first page of a Mastodon instance's local
 // public timeline and returns the posts that may be stored, plus the
 // number skipped by reason.
-func (hc *hostCrawl) fetchTimelinePosts(ctx context.Context) ([]model.Post, map[consent.Reason]int, error) {
+func (hc *hostCrawl) fetchTimelinePosts(ctx context.Context) ([]model.Post, []string, map[consent.Reason]int, error) {
 	resp, err := hc.get(ctx, fetchRequest{URL: hc.url(timelinePath), Accept: "application/json", MaxBody: 8 << 20})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := okStatus(resp); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var statuses []mastodonStatus
 	if err := json.Unmarshal(resp.Body, &statuses); err != nil {
-		return nil, nil, fmt.Errorf("%w: public timeline is not an array of statuses: %v", errMalformed, err)
+		return nil, nil, nil, fmt.Errorf("%w: public timeline is not an array of statuses: %v", errMalformed, err)
 	}
 	skipped := map[consent.Reason]int{}
 	var posts []model.Post
@@ -85,7 +88,29 @@ func (hc *hostCrawl) fetchTimelinePosts(ctx context.Context) ([]model.Post, map[
 		}
 		posts = append(posts, p)
 	}
-	return posts, skipped, nil
+	kept := make(map[string]bool, len(posts))
+	for _, p := range posts {
+		kept[p.URI] = true
+	}
+	return posts, mentionedHosts(statuses, kept, hc.host), skipped, nil
+}
+
+// mentionedHosts returns the hosts of the remote accounts mentioned in the
+// statuses kept (only posts of consenting authors are read at all),
+// normalised like peer lists: a discovery source besides peer lists.
+func mentionedHosts(statuses []mastodonStatus, kept map[string]bool, self string) []string {
+	var raw []string
+	for _, s := range statuses {
+		if !kept[s.URI] {
+			continue
+		}
+		for _, m := range s.Mentions {
+			if _, host, ok := strings.Cut(strings.TrimPrefix(m.Acct, "@"), "@"); ok {
+				raw = append(raw, host)
+			}
+		}
+	}
+	return normaliseHosts(raw, self)
 }
 
 // toPost converts a local status. Statuses whose URI or author is not on

@@ -25,34 +25,9 @@ import (
 // discovered but neither stored nor followed, so the hosts only it names
 // drop out too.
 func censusExcluding(truth *fedisim.Truth, seeds []string, excluded func(string) bool) map[string]fedisim.InstanceTruth {
-	found := map[string]bool{}
-	var queue []string
-	push := func(h string) {
-		if fedisim.ValidHostName(h) && !found[h] {
-			found[h] = true
-			queue = append(queue, h)
-		}
-	}
-	for _, s := range seeds {
-		push(strings.ToLower(strings.TrimSpace(s)))
-	}
 	out := map[string]fedisim.InstanceTruth{}
-	for len(queue) > 0 {
-		h := queue[0]
-		queue = queue[1:]
-		if excluded(h) {
-			continue
-		}
-		it, ok := truth.Instance(h)
-		if !ok || !it.Stored() {
-			continue
-		}
-		out[h] = it
-		if it.PeersReadable() {
-			for _, p := range it.Peers {
-				push(p)
-			}
-		}
+	for _, it := range truth.CensusExcluding(seeds, excluded) {
+		out[it.Host] = it
 	}
 	return out
 }

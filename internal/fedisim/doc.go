@@ -24,7 +24,8 @@
 // crawler stores. The rules are:
 //
 //  1. Discovered hosts are the seeds plus every valid host name in the
-//     published peer list of every stored instance, to a fixpoint. Junk
+//     published peer list of every stored instance, and the hosts of the
+//     remote accounts mentioned in the posts rule 5 stores, to a fixpoint. Junk
 //     entries ("bad host", "-x-.example", "x.example:99999", names with
 //     underscores), IP literals, "localhost" and anything else that is not
 //     a valid DNS name (see ValidHostName) are dropped.

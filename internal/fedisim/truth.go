@@ -134,6 +134,8 @@ type PostTruth struct {
 	// Tags are lower-case hashtags without '#'.
 	Tags      []string
 	Sensitive bool
+	// Mentions are the accts (user@host) the post mentions.
+	Mentions []string
 }
 
 // Instance returns the truth for host.
@@ -184,7 +186,7 @@ func (it *InstanceTruth) PeersReadable() bool {
 // Discovered returns every valid host name a crawler starting at seeds
 // learns about (rule 1), existing or not, sorted.
 func (t *Truth) Discovered(seeds []string) []string {
-	found, _ := t.crawl(seeds)
+	found, _ := t.crawl(seeds, nil)
 	out := make([]string, 0, len(found))
 	for h := range found {
 		out = append(out, h)
@@ -197,7 +199,14 @@ func (t *Truth) Discovered(seeds []string) []string {
 // and follows the rules of the package doc: the stored instances, sorted by
 // host.
 func (t *Truth) Census(seeds []string) []InstanceTruth {
-	_, stored := t.crawl(seeds)
+	return t.CensusExcluding(seeds, nil)
+}
+
+// CensusExcluding is Census for a crawler that never contacts the hosts
+// excluded reports (denylisted or opted out): they are not stored, and
+// nothing is discovered through them.
+func (t *Truth) CensusExcluding(seeds []string, excluded func(host string) bool) []InstanceTruth {
+	_, stored := t.crawl(seeds, excluded)
 	sort.Ints(stored)
 	out := make([]InstanceTruth, len(stored))
 	for i, idx := range stored {
@@ -207,7 +216,7 @@ func (t *Truth) Census(seeds []string) []InstanceTruth {
 }
 
 // crawl runs the fixpoint of rules 1 to 3.
-func (t *Truth) crawl(seeds []string) (map[string]bool, []int) {
+func (t *Truth) crawl(seeds []string, excluded func(string) bool) (map[string]bool, []int) {
 	found := map[string]bool{}
 	var queue []string
 	push := func(h string) {
@@ -223,6 +232,9 @@ func (t *Truth) crawl(seeds []string) (map[string]bool, []int) {
 	for len(queue) > 0 {
 		h := queue[0]
 		queue = queue[1:]
+		if excluded != nil && excluded(h) {
+			continue
+		}
 		idx, ok := t.index[h]
 		if !ok {
 			continue
@@ -235,6 +247,14 @@ func (t *Truth) crawl(seeds []string) (map[string]bool, []int) {
 		if it.PeersReadable() {
 			for _, p := range it.Peers {
 				push(p)
+			}
+		}
+		// Rule 1: hosts mentioned in the posts the crawler stores.
+		for _, p := range timelinePage(it) {
+			for _, m := range p.Mentions {
+				if _, host, ok := strings.Cut(m, "@"); ok {
+					push(strings.ToLower(host))
+				}
 			}
 		}
 	}
@@ -253,27 +273,36 @@ const TimelineLimit = 40
 func (t *Truth) TimelinePosts(seeds []string) []PostTruth {
 	var out []PostTruth
 	for _, it := range t.Census(seeds) {
-		if it.Software != "mastodon" || !it.PublicTimeline || !it.Allows("/api/v1/timelines/public") {
-			continue
-		}
-		consent := map[string]bool{}
-		var public []PostTruth
-		for _, a := range it.Accounts {
-			consent[a.Acct] = a.Consents
-			for _, p := range a.Posts {
-				if p.Visibility == "public" {
-					public = append(public, p)
-				}
+		out = append(out, timelinePage(&it)...)
+	}
+	return out
+}
+
+// timelinePage is rule 5 for one stored instance: the consenting posts of
+// the first page of its local public timeline (none where the crawler
+// does not read one).
+func timelinePage(it *InstanceTruth) []PostTruth {
+	if it.Software != "mastodon" || !it.PublicTimeline || it.Private || !it.Allows("/api/v1/timelines/public") {
+		return nil
+	}
+	consent := map[string]bool{}
+	var public []PostTruth
+	for _, a := range it.Accounts {
+		consent[a.Acct] = a.Consents
+		for _, p := range a.Posts {
+			if p.Visibility == "public" {
+				public = append(public, p)
 			}
 		}
-		sort.SliceStable(public, func(i, j int) bool { return idGreater(public[i].ID, public[j].ID) })
-		if len(public) > TimelineLimit {
-			public = public[:TimelineLimit]
-		}
-		for _, p := range public {
-			if consent[p.Author] {
-				out = append(out, p)
-			}
+	}
+	sort.SliceStable(public, func(i, j int) bool { return idGreater(public[i].ID, public[j].ID) })
+	if len(public) > TimelineLimit {
+		public = public[:TimelineLimit]
+	}
+	var out []PostTruth
+	for _, p := range public {
+		if consent[p.Author] {
+			out = append(out, p)
 		}
 	}
 	return out
@@ -376,7 +405,7 @@ func (s *Sim) instanceTruth(in *instance) InstanceTruth {
 				ID: pst.id, URI: pst.uri, URL: pst.url, Author: at.Acct,
 				Visibility: pst.visibility, Language: pst.lang, ContentHTML: pst.contentHTML,
 				Summary: pst.summary, Created: pst.created.UTC(), Tags: append([]string(nil), pst.tags...),
-				Sensitive: pst.sensitive,
+				Sensitive: pst.sensitive, Mentions: mentionAccts(pst.mentions),
 			})
 		}
 		it.Accounts = append(it.Accounts, at)
@@ -402,4 +431,15 @@ func servedUsage(in *instance) usage {
 		u.posts = i64(in.posts)
 	}
 	return u
+}
+
+func mentionAccts(ms []mention) []string {
+	if len(ms) == 0 {
+		return nil
+	}
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.acct
+	}
+	return out
 }
