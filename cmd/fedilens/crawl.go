@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/fedilens/fedilens/internal/pipeline"
 )
 
 func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -31,55 +29,15 @@ func runCrawl(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer stopProfiles()
-	if err := c.ensureData(); err != nil {
-		return err
-	}
-	ca, stopSim, err := simSetup(ctx, &c, &f, log)
+	job, err := setupCrawl(ctx, &c, &f, log, stderr)
 	if err != nil {
 		return err
 	}
-	defer stopSim()
-	f.progress = terminal(stderr)
-	seeds, err := crawlSeeds(&c, &f)
-	if err != nil {
-		return err
-	}
-	client, err := c.httpClient(log, ca)
-	if err != nil {
-		return err
-	}
-	reg := newRegistry()
-	st, stopStore, err := c.openStore(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer stopStore(context.Background())
-	ix, err := c.openIndex(log, reg)
-	if err != nil {
-		return err
-	}
-	defer ix.Close()
-	if _, err := c.openControls(ctx, st, ix, log); err != nil {
-		return err
-	}
-
-	pipe := pipeline.New(st, ix, pipeline.Options{Logger: log.With("component", "pipeline")})
-	defer func() {
-		// Final writes on a context detached from the cancelled one, bounded.
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if err := pipe.Close(fctx); err != nil {
-			log.Error("final flush failed", "err", err)
-		}
-	}()
-	m, err := newCrawler(&c, &f, seeds, client, pipe, st, log, reg)
-	if err != nil {
-		return err
-	}
+	defer job.close()
 	if !*once {
-		return m.Run(ctx, time.Minute)
+		return job.m.Run(ctx, time.Minute)
 	}
-	stats, err := m.RunOnce(ctx)
+	stats, err := job.m.RunOnce(ctx)
 	if err != nil {
 		return fmt.Errorf("crawl pass: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -114,7 +115,8 @@ func tail(s string, n int) string {
 }
 
 func TestCrawlOnceMatchesGroundTruth(t *testing.T) {
-	env := startSim(t, 500)
+	instances := e2eInstances(t)
+	env := startSim(t, instances)
 	dsn := freshDSN(t)
 	data := t.TempDir()
 	const delay = 40 * time.Millisecond
@@ -122,7 +124,7 @@ func TestCrawlOnceMatchesGroundTruth(t *testing.T) {
 	start := time.Now()
 	out := runMain(t, append([]string{"crawl", "--once", "--data", data, "--clickhouse", dsn,
 		"--host-delay", delay.String(), "--log-level", "warn"}, env.crawlArg...)...)
-	t.Logf("crawl --once of %d simulated instances took %s: %s", 500, time.Since(start).Round(time.Millisecond), strings.TrimSpace(out))
+	t.Logf("crawl --once of %d simulated instances took %s: %s", instances, time.Since(start).Round(time.Millisecond), strings.TrimSpace(out))
 
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Options{Addr: dsn})
@@ -217,6 +219,21 @@ func TestCrawlOnceMatchesGroundTruth(t *testing.T) {
 	env.sim.ResetRequests()
 	runMain(t, append([]string{"crawl", "--once", "--data", data, "--clickhouse", dsn, "--log-level", "warn"}, env.crawlArg...)...)
 	require.Empty(t, env.sim.Requests(), "a fresh census is not fetched again")
+}
+
+// e2eInstances is the size of the simulated fediverse of the end-to-end
+// census test: 500, or FEDILENS_E2E_INSTANCES to run the same checks at
+// scale (FEDILENS_E2E_INSTANCES=20000 go test ./cmd/fedilens -run
+// TestCrawlOnceMatchesGroundTruth -timeout 30m).
+func e2eInstances(t *testing.T) int {
+	v := os.Getenv("FEDILENS_E2E_INSTANCES")
+	if v == "" {
+		return 500
+	}
+	n, err := strconv.Atoi(v)
+	require.NoError(t, err, "FEDILENS_E2E_INSTANCES")
+	require.GreaterOrEqual(t, n, 100, "FEDILENS_E2E_INSTANCES")
+	return n
 }
 
 func firstN[T any](s []T, n int) []T {

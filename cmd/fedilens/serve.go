@@ -31,26 +31,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if err := c.ensureData(); err != nil {
-		return err
-	}
 	reg := newRegistry()
-	st, stopStore, err := c.openStore(ctx, log)
+	s, err := c.openStorage(ctx, log, reg)
 	if err != nil {
 		return err
 	}
-	defer stopStore(context.Background())
-	ix, err := c.openIndex(log, reg)
-	if err != nil {
-		return err
-	}
-	defer ix.Close()
-	if _, err := c.openControls(ctx, st, ix, log); err != nil {
-		return err
-	}
+	defer s.close()
 	// No crawler runs here to keep the opt-outs fresh and purge the index.
 	defer c.ctl.refreshLoop(ctx, serveRefreshEvery)()
-	return serveHTTP(ctx, &c, st, ix, reg, log, stdout)
+	return serveHTTP(ctx, &c, s.st, s.ix, reg, log, stdout)
 }
 
 // newHandler assembles the API, the dashboard, /metrics and the health

@@ -45,7 +45,8 @@ func (s *Sim) serveNodeinfoDiscovery(w http.ResponseWriter, in *instance) {
 		list = append(list, obj{{"rel", "https://www.w3.org/ns/activitystreams#Application"}, {"href", "https://" + host + "/wp-json/activitypub/1.0/application"}})
 		st = stylePHP
 	case swGoToSocial:
-		w.Header().Set("X-Robots-Tag", "nofollow, noarchive, nositelinkssearchbox, max-image-preview:standard")
+		// Add, not Set: a nodeinfo_noindex GoToSocial sends both headers.
+		w.Header().Add("X-Robots-Tag", "nofollow, noarchive, nositelinkssearchbox, max-image-preview:standard")
 		ct = "application/json"
 	case swMastodon:
 		w.Header().Set("Cache-Control", "max-age=259200, public")
@@ -79,7 +80,8 @@ func (s *Sim) serveNodeinfoDoc(w http.ResponseWriter, r *http.Request, in *insta
 		w.Header().Set("Cache-Control", "max-age=1800, public")
 		ct = "application/json; charset=utf-8"
 	case swGoToSocial:
-		w.Header().Set("X-Robots-Tag", "nofollow, noarchive, nositelinkssearchbox, max-image-preview:standard")
+		// Add, not Set: a nodeinfo_noindex GoToSocial sends both headers.
+		w.Header().Add("X-Robots-Tag", "nofollow, noarchive, nositelinkssearchbox, max-image-preview:standard")
 	case swSnac, swLemmy, swMisskey, swSharkey, swFirefish, swFedired:
 		ct = "application/json; charset=utf-8"
 	case swWriteFreely:

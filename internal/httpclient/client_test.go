@@ -510,3 +510,30 @@ func TestRedirectPolicy(t *testing.T) {
 	require.NoError(t, err, "without a policy the client's own rules apply")
 	require.Equal(t, "two", body)
 }
+
+// TestHTTP1Only: even against a server that offers HTTP/2, the client
+// speaks HTTP/1.1, whose idle connections MaxIdleConns bounds (HTTP/2's
+// pool is not bounded by it and ran a 20,000-host crawl out of file
+// descriptors).
+func TestHTTP1Only(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.Proto)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	c, err := New(Options{AllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, RootCAs: pool})
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
+	require.NoError(t, err)
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, 1, resp.ProtoMajor)
+	require.Equal(t, "HTTP/1.1", string(body))
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fedilens/fedilens/api"
+	"github.com/fedilens/fedilens/crawler"
+	"github.com/fedilens/fedilens/indexer"
+	"github.com/fedilens/fedilens/internal/pipeline"
+	"github.com/fedilens/fedilens/internal/store"
+)
+
+// storage is what crawl, run and serve work on: the ClickHouse store, the
+// search index and the operator's controls. close releases them in the
+// reverse order of opening.
+type storage struct {
+	st      *store.Store
+	ix      *indexer.Index
+	closers []func()
+}
+
+func (s *storage) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
+}
+
+// openStorage checks the operator settings first (a bad --admin-token or
+// --deny is a usage error before anything starts), then opens the store
+// (managed ClickHouse included), the index and the controls.
+func (c *common) openStorage(ctx context.Context, log *slog.Logger, reg prometheus.Registerer) (*storage, error) {
+	if err := api.CheckAdminToken(c.adminToken); err != nil {
+		return nil, usageErr("--admin-token: %v", err)
+	}
+	if _, err := c.denylist(); err != nil {
+		return nil, err
+	}
+	if err := c.ensureData(); err != nil {
+		return nil, err
+	}
+	s := &storage{}
+	st, stopStore, err := c.openStore(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	s.st = st
+	s.closers = append(s.closers, func() { stopStore(context.Background()) })
+	if s.ix, err = c.openIndex(log, reg); err != nil {
+		s.close()
+		return nil, err
+	}
+	ix := s.ix
+	s.closers = append(s.closers, func() { _ = ix.Close() })
+	if _, err := c.openControls(ctx, st, ix, log); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// crawlJob is everything crawl and run build before crawling: the
+// simulator when asked for, the hardened client, the storage, the batching
+// pipeline and the crawler. close flushes the pipeline first (on a context
+// detached from cancellation, bounded), then releases the rest.
+type crawlJob struct {
+	*storage
+	reg *prometheus.Registry
+	m   *crawler.Manager
+}
+
+func setupCrawl(ctx context.Context, c *common, f *crawlFlags, log *slog.Logger, stderr io.Writer) (*crawlJob, error) {
+	ca, stopSim, err := simSetup(ctx, c, f, log)
+	if err != nil {
+		return nil, err
+	}
+	f.progress = terminal(stderr)
+	seeds, err := crawlSeeds(c, f)
+	if err != nil {
+		stopSim()
+		return nil, err
+	}
+	client, err := c.httpClient(log, ca)
+	if err != nil {
+		stopSim()
+		return nil, err
+	}
+	reg := newRegistry()
+	s, err := c.openStorage(ctx, log, reg)
+	if err != nil {
+		stopSim()
+		return nil, err
+	}
+	s.closers = append([]func(){stopSim}, s.closers...) // the simulator stops last
+	pipe := pipeline.New(s.st, s.ix, pipeline.Options{Logger: log.With("component", "pipeline")})
+	s.closers = append(s.closers, func() {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := pipe.Close(fctx); err != nil {
+			log.Error("final flush failed", "err", err)
+		}
+	})
+	m, err := newCrawler(c, f, seeds, client, pipe, s.st, log, reg)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	return &crawlJob{storage: s, reg: reg, m: m}, nil
+}
