@@ -354,13 +354,8 @@ func (m *Manager) load(ctx context.Context) error {
 	}
 	// A snapshot stored just before a crash whose host state did not reach
 	// the database still makes its host fresh: nothing fresh is refetched.
-	var last map[string]time.Time
-	if st, ok := m.states.(snapshotTimes); ok {
-		if last, err = st.LastSnapshotTimes(ctx); err != nil {
-			return fmt.Errorf("loading snapshot times: %w", err)
-		}
-	}
-	if err := m.loadTotals(ctx); err != nil {
+	last, err := m.loadTotals(ctx)
+	if err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -395,11 +390,6 @@ func (m *Manager) load(ctx context.Context) error {
 // peerHosts is an optional capability of a StateSource.
 type peerHosts interface {
 	PeerHosts(ctx context.Context) ([]string, error)
-}
-
-// snapshotTimes is an optional capability of a StateSource.
-type snapshotTimes interface {
-	LastSnapshotTimes(ctx context.Context) (map[string]time.Time, error)
 }
 
 // discover records a host named by another host's peer list and queues it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/fedilens/fedilens/internal/model"
 	"github.com/fedilens/fedilens/internal/sanity"
@@ -27,16 +28,19 @@ type hostTotals struct {
 }
 
 // loadTotals reads the latest stored counts once, in one query, when the
-// host states are loaded.
-func (m *Manager) loadTotals(ctx context.Context) error {
+// host states are loaded. It returns the time of each host's latest
+// snapshot too, which resume needs (see Manager.load): one scan of the
+// snapshots at start serves both.
+func (m *Manager) loadTotals(ctx context.Context) (map[string]time.Time, error) {
 	lc, ok := m.states.(latestCounter)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	latest, err := lc.LatestCounts(ctx)
 	if err != nil {
-		return fmt.Errorf("loading latest counts: %w", err)
+		return nil, fmt.Errorf("loading latest counts: %w", err)
 	}
+	times := make(map[string]time.Time, len(latest))
 	t := &m.totals
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -44,11 +48,12 @@ func (m *Manager) loadTotals(ctx context.Context) error {
 		t.m = make(map[string]int64, len(latest))
 	}
 	for _, sn := range latest {
+		times[sn.Host] = sn.CrawledAt
 		if _, seen := t.m[sn.Host]; !seen && sn.UsersTotal != nil {
 			t.m[sn.Host] = *sn.UsersTotal
 		}
 	}
-	return nil
+	return times, nil
 }
 
 // judge sets snap.Flags, the sanity verdict on its figures against the

@@ -409,32 +409,6 @@ func (s *Store) PostCount(ctx context.Context) (uint64, error) {
 	return n, nil
 }
 
-// LastSnapshotTimes returns the time of every host's latest snapshot. The
-// crawler reads it at start so that a snapshot stored just before a crash,
-// whose host state did not reach the database, still counts as fresh.
-func (s *Store) LastSnapshotTimes(ctx context.Context) (map[string]time.Time, error) {
-	rows, err := s.conn.Query(ctx, "SELECT host, max(crawled_at) FROM snapshots GROUP BY host")
-	if err != nil {
-		return nil, fmt.Errorf("read latest snapshot times: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]time.Time{}
-	for rows.Next() {
-		var (
-			h string
-			t time.Time
-		)
-		if err := rows.Scan(&h, &t); err != nil {
-			return nil, fmt.Errorf("read latest snapshot times: %w", err)
-		}
-		out[h] = fromDB(t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read latest snapshot times: %w", err)
-	}
-	return out, nil
-}
-
 // PostURIs returns the URI of every stored post, sorted: for comparing the
 // store with the index, purges and reindexing.
 func (s *Store) PostURIs(ctx context.Context) ([]string, error) {

@@ -86,8 +86,12 @@ func TestLatestPerHost(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, page.Instances, "filters apply to the latest snapshot only")
 
-	times, err := s.LastSnapshotTimes(ctx)
+	latest, err := s.LatestCounts(ctx)
 	require.NoError(t, err)
+	times := map[string]time.Time{}
+	for _, sn := range latest {
+		times[sn.Host] = sn.CrawledAt
+	}
 	require.Equal(t, map[string]time.Time{"x.example": t3, "other.example": t3.Add(time.Hour)}, times)
 	page, err = s.Instances(ctx, model.InstanceQuery{Software: "akkoma"})
 	require.NoError(t, err)
