@@ -55,6 +55,18 @@ func TestKill9ThenResume(t *testing.T) {
 	require.Less(t, len(before), len(census), "the kill came after the crawl had finished")
 	t.Logf("killed with %d of %d instances stored", len(before), len(census))
 
+	// Requests of the killed process that the simulator was still serving
+	// (slow hosts answer after up to 300 ms) are logged when they end: wait
+	// until the log is still, so none lands in the restarted run's log.
+	for n, i := -1, 0; i < 50; i++ {
+		if m := len(env.sim.Requests()); m == n {
+			break
+		} else {
+			n = m
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
 	// Restart: the pass completes, and fresh hosts are not touched.
 	env.sim.ResetRequests()
 	runMain(t, append([]string{"crawl", "--once", "--data", data, "--clickhouse", dsn, "--host-delay", "20ms", "--log-level", "warn"}, env.crawlArg...)...)
