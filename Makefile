@@ -10,7 +10,7 @@ build:
 	go build -o bin/fedilens ./cmd/fedilens
 assets:
 	sh dashboard/assets/install.sh
-# The census benchmark (about half an hour on 2 cores); writes the "Census"
+# The census benchmark (35 to 45 minutes on 2 cores); writes the "Census"
 # section of BENCHMARKS.md. `go run ./bench/census -quick` is a smoke run.
 .PHONY: bench-census
 bench-census:

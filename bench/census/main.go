@@ -190,24 +190,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	// A failed delay census (it runs last and longest) does not throw
+	// away the throughput runs: the section says what failed, and the
+	// command still exits with the error.
+	var delayErr error
 	if cfg.delayInstances > 0 {
 		log.Info("census with the default delay", "instances", cfg.delayInstances)
 		d, err := b.delayCensus(ctx)
 		if err != nil {
-			return err
+			delayErr = err
+			res.DelayFailed = truncate(err.Error(), 500)
+		} else {
+			res.Delay = &d
 		}
-		res.Delay = &d
 	}
 
 	section := renderSection(res)
 	fmt.Fprint(stdout, section)
 	if cfg.out != "" {
 		if err := updateFile(cfg.out, sectionTitle, section); err != nil {
-			return err
+			return errors.Join(delayErr, err)
 		}
 		log.Info("section written", "file", cfg.out)
 	}
-	return nil
+	return delayErr
 }
 
 // commandLine is the command that reproduces this run, for the report.
@@ -252,4 +258,6 @@ type results struct {
 	Config  config
 	Runs    []runResult
 	Delay   *delayResult
+	// DelayFailed is why the delay census failed ("" if it did not).
+	DelayFailed string
 }

@@ -291,6 +291,11 @@ func renderSection(res results) string {
 			map[bool]string{true: "**equals**", false: "**differs from**"}[c.Missing+c.Extra == 0 && c.Stored == c.Want])
 	}
 
+	if res.DelayFailed != "" {
+		w("### Census: %s simulated instances, default 1 s per-host delay\n\n", thousands(float64(res.Config.delayInstances)))
+		w("**Failed:** `%s`\n\n", strings.ReplaceAll(strings.Join(strings.Fields(res.DelayFailed), " "), "`", "'"))
+	}
+
 	w("How it is measured: the simulator (`internal/fedisim`) runs in the bench process; the crawler is a child\n")
 	w("process writing to a fresh database on one shared ClickHouse; its peak RSS is its own VmHWM, read from /proc\n")
 	w("every 100 ms (not rusage's maxrss, which for a child Go starts with vfork includes the parent's, here the\n")
