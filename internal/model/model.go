@@ -151,6 +151,10 @@ type Visit struct {
 	Snapshot *Snapshot // nil when the visit failed
 	Peers    *Peers    // nil when no peer list was read
 	Posts    []Post
+	// PostVisit is what the visit learned of the host's posts and authors
+	// besides the posts themselves (consent rechecks, deletions, cursors,
+	// skip counts); nil when posts were not crawled in this visit.
+	PostVisit *PostVisit
 }
 
 // Post is one public post of a consenting author, after sanitising.
@@ -179,6 +183,20 @@ type Post struct {
 	Replies    int64
 	Reblogs    int64
 	Favourites int64
+	// Kind is the object type, lower case: note, article, page, question,
+	// video, comment ("" reads as note).
+	Kind string
+	// Source is the PostSource that produced the post (SourceMastodon, ...).
+	Source string
+	// AltText is the media descriptions, plain text, one per line.
+	AltText string
+	// Mentions are the mentioned accounts as user@host, lower case, sorted.
+	Mentions []string
+	// Links are the http(s) links in the content other than mentions and
+	// hashtags, sorted, at most 20.
+	Links []string
+	// InReplyTo is the URI of the post this one answers, "" if none.
+	InReplyTo string
 }
 
 // Instance is the latest known state of one instance, as the API shows it.
@@ -269,6 +287,34 @@ type SearchQuery struct {
 	Limit int
 	// Cursor is the opaque value of the previous page's NextCursor.
 	Cursor string
+	// Sort is SortRelevance (the default, "") or SortNewest.
+	Sort string
+	// Filters given as parameters; they combine with those in Q (AND).
+	Hosts, Langs, Tags, Authors []string
+	Since, Until                time.Time
+	// Facets asks for the facet counts (instance, language, hashtag, month).
+	Facets bool
+}
+
+// Search sort orders.
+const (
+	SortRelevance = "relevance"
+	SortNewest    = "newest"
+)
+
+// FacetCount is one value of a facet and its number of matching posts.
+type FacetCount struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
+
+// Facets are the counts over all matches (not only the page), top values
+// first, at most 20 per facet.
+type Facets struct {
+	Instance []FacetCount `json:"instance"`
+	Language []FacetCount `json:"language"`
+	Hashtag  []FacetCount `json:"hashtag"`
+	Month    []FacetCount `json:"month"` // "2026-11"
 }
 
 // SearchHit is one search result. Snippet is sanitised HTML (only <mark>
@@ -285,6 +331,8 @@ type SearchHit struct {
 	Snippet    string    `json:"snippet"`
 	Tags       []string  `json:"tags,omitempty"`
 	Score      float64   `json:"score"`
+	Kind       string    `json:"kind,omitempty"`
+	Sensitive  bool      `json:"sensitive,omitempty"`
 }
 
 // SearchResult is one page of search results.
@@ -292,6 +340,7 @@ type SearchResult struct {
 	Total      uint64      `json:"total"`
 	Hits       []SearchHit `json:"hits"`
 	NextCursor string      `json:"next_cursor,omitempty"`
+	Facets     *Facets     `json:"facets,omitempty"`
 }
 
 // DomainStats is one registrable domain (eTLD+1, see hostname.Registrable)

@@ -1,0 +1,81 @@
+package model
+
+import "time"
+
+// The post sources: where a post was read. A host is read through at most
+// one source per pass (the best its software offers).
+const (
+	SourceMastodon    = "mastodon"    // Mastodon API: directory, account statuses, local timeline
+	SourceActivityPub = "activitypub" // actors and paged outboxes
+	SourceMisskey     = "misskey"     // Misskey API: users, users/notes
+	SourceLemmy       = "lemmy"       // Lemmy API: post/list, comment/list
+	SourcePeerTube    = "peertube"    // PeerTube API: videos
+)
+
+// Post access verdicts: what a host's posts crawl came to (PostVisit.Access).
+const (
+	PostAccessOK                = "ok"
+	PostAccessSignatureRequired = "signature_required" // authorized fetch: 401 to unsigned requests
+	PostAccessDisallowed        = "disallowed"         // robots.txt disallows the paths a source uses
+	PostAccessPrivate           = "private"            // NodeInfo metadata.private
+	PostAccessOptedOut          = "opted_out"          // denylist or opt-out list
+	PostAccessUnsupported       = "unsupported"        // no source for the software
+	PostAccessRefused           = "refused"            // the endpoint is switched off (404, 401 on a public API, 403)
+	PostAccessFailed            = "failed"             // network or server errors
+)
+
+// AuthorState is the consent verdict of one author at one check. A
+// withdrawn consent (Consents false) purges every stored post of the
+// author from the index and the store in the same flush.
+type AuthorState struct {
+	Author  string // user@host, lower case
+	Host    string
+	Actor   string // ActivityPub actor URI, when known
+	Consent bool
+	// Reason is the consent.Reason when Consent is false.
+	Reason  string
+	Checked time.Time
+}
+
+// PostCursor is where the next incremental read of one account (or of the
+// whole host, Account "") from one source starts: since_id, the newest
+// outbox item seen, a page link, or a published time, as the source
+// encodes it. Cursors are opaque outside the source that wrote them.
+type PostCursor struct {
+	Host    string
+	Account string // user@host, or "" for host-wide cursors (timelines)
+	Source  string
+	Cursor  string
+	// Revalidated is when the account's stored posts were last listed in
+	// full and compared with what is stored (the slow revalidation).
+	Revalidated time.Time
+	Updated     time.Time
+}
+
+// PostVisit is what one visit learned about a host's posts, besides the
+// posts themselves.
+type PostVisit struct {
+	Host   string
+	Source string // "" when no source applies
+	Access string // PostAccess*
+	// Authors are the authors whose consent was checked in this visit,
+	// consenting or not. Posts are only stored for consenting ones; every
+	// stored post of an author listed with Consent false is purged.
+	Authors []AuthorState
+	// Gone are URIs of stored posts found deleted at the source (404, 410,
+	// Tombstone, Delete activity): purged from the index and the store.
+	Gone []string
+	// Cursors replace the stored cursors of the same (host, account, source).
+	Cursors []PostCursor
+	// Skipped counts the posts and accounts not stored, by reason
+	// (consent.Reason values, plus "not_local", "invalid", ...).
+	Skipped map[string]int
+	// Requests is the number of requests the posts crawl made.
+	Requests int
+}
+
+// PurgeScope says what a Forget removes: one author, or a whole host.
+type PurgeScope struct {
+	Author string // user@host; "" with Host set means the whole host
+	Host   string
+}
