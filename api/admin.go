@@ -75,6 +75,10 @@ type ControlsOptions struct {
 	ClientHashKey []byte
 	// Now is the clock (tests).
 	Now func() time.Time
+
+	// Forget backs RouteAdminForget (behind AdminToken). Nil leaves the
+	// endpoint out.
+	Forget Forgetter
 }
 
 // The operator's routes.
@@ -150,6 +154,9 @@ func (a *API) RegisterControls(mux *http.ServeMux, opts ControlsOptions) {
 	mux.Handle(RouteAdminOptOutsRemove, c.wrapWrite(RouteAdminOptOutsRemove, c.admin(c.removeOptOut)))
 	if opts.Submissions != nil {
 		mux.Handle(RouteSubmitInstance, c.wrapWrite(RouteSubmitInstance, c.submit))
+	}
+	if opts.Forget != nil {
+		mux.Handle(RouteAdminForget, c.wrapWrite(RouteAdminForget, c.admin(c.forget)))
 	}
 }
 

@@ -113,7 +113,7 @@ func TestEndpoints(t *testing.T) {
 		},
 		{
 			name: "search without q", path: "/api/v1/search?q=%20", status: 400,
-			want: `{"error":{"code":"bad_request","message":"q is required"}}`,
+			want: `{"error":{"code":"bad_request","message":"q or a filter (instance, lang, tag, from, since, until) is required"}}`,
 		},
 		{
 			name: "search with a bad query shows the index's message", path: "/api/v1/search?q=bad(", status: 400,
@@ -219,7 +219,7 @@ func TestQueryParameters(t *testing.T) {
 		path string
 		want model.SearchQuery
 	}{
-		{"search defaults", "/api/v1/search?q=ducks", model.SearchQuery{Q: "ducks", Limit: 50}},
+		{"search defaults", "/api/v1/search?q=ducks", model.SearchQuery{Q: "ducks", Limit: 20}},
 		{"search limit capped at 100", "/api/v1/search?q=ducks&limit=101&cursor=s2", model.SearchQuery{Q: "ducks", Limit: 100, Cursor: "s2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -90,39 +90,6 @@ func (a *API) instance(r *http.Request) (any, error) {
 	return out, nil
 }
 
-func (a *API) searchPosts(r *http.Request) (any, error) {
-	if a.search == nil {
-		return nil, notFound("search is not enabled on this server")
-	}
-	params := r.URL.Query()
-	q := strings.TrimSpace(params.Get("q"))
-	if q == "" {
-		return nil, badRequest("q is required")
-	}
-	if len(q) > maxQueryLen {
-		return nil, badRequest("q is longer than %d bytes", maxQueryLen)
-	}
-	limit, err := parseLimit(params.Get("limit"), MaxSearchLimit)
-	if err != nil {
-		return nil, err
-	}
-	cursor, err := parseCursor(params.Get("cursor"))
-	if err != nil {
-		return nil, err
-	}
-	res, err := a.search.Search(r.Context(), model.SearchQuery{Q: q, Limit: limit, Cursor: cursor})
-	if err != nil {
-		return nil, fmt.Errorf("search posts: %w", err)
-	}
-	hits := make([]model.SearchHit, len(res.Hits))
-	for i, h := range res.Hits {
-		h.Created = h.Created.UTC()
-		hits[i] = h
-	}
-	res.Hits = hits
-	return res, nil
-}
-
 func (a *API) summary(r *http.Request) (any, error) {
 	opts, err := parseStatsOptions(r)
 	if err != nil {

@@ -69,10 +69,17 @@ func (m *Manager) acquireGate(host string) *gate {
 	return g
 }
 
-func (m *Manager) releaseGate(g *gate) {
+func (m *Manager) releaseGate(host string, g *gate) {
 	m.gatesMu.Lock()
 	g.users--
+	idle := g.users == 0
 	m.gatesMu.Unlock()
+	// Nobody is sending to the host any more: its kept-alive connection
+	// would only sit idle until the next pass (hours), holding memory and
+	// a file descriptor.
+	if idle && m.opts.ReleaseHost != nil {
+		m.opts.ReleaseHost(host)
+	}
 }
 
 // sweepGatesLocked forgets gates nobody uses whose last request is long
@@ -94,7 +101,7 @@ func (m *Manager) sweepGatesLocked(now time.Time) {
 // done with it.
 func (m *Manager) newHostCrawl(host, scheme string) (*hostCrawl, func()) {
 	g := m.acquireGate(host)
-	return &hostCrawl{m: m, host: host, scheme: scheme, g: g}, func() { m.releaseGate(g) }
+	return &hostCrawl{m: m, host: host, scheme: scheme, g: g}, func() { m.releaseGate(host, g) }
 }
 
 // robotsLocked returns the host's robots.txt group for our agent, fetching

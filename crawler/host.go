@@ -123,22 +123,16 @@ func (hc *hostCrawl) visit(ctx context.Context, st model.HostState) model.HostSt
 		}
 	}
 
-	if hc.m.opts.Posts && snap.Software == "mastodon" && !snap.Private {
-		posts, mentioned, skipped, err := hc.fetchTimelinePosts(ctx)
+	if hc.m.opts.Posts {
+		mentioned, err := hc.crawlPosts(ctx, &snap)
 		for _, h := range mentioned {
 			hc.m.discover(ctx, h, hc.host)
 		}
-		for r, n := range skipped {
-			hc.m.metrics.skipped.WithLabelValues(string(r)).Add(float64(n))
-		}
-		switch {
-		case err == nil && len(posts) > 0:
-			hc.out.Posts = posts
-		case err != nil && ctx.Err() == nil:
+		if err != nil && ctx.Err() == nil {
 			if st.Reason != "" {
 				st.Reason += "; "
 			}
-			st.Reason += "timeline: " + errText(err)
+			st.Reason += "posts: " + errText(err)
 		}
 	}
 	return st

@@ -326,13 +326,14 @@ func (m *mastodonRules) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// mastodonAccount is the part of an Account entity that names it.
-type mastodonAccount struct {
+// contactAccount is the part of an Account entity that names it (an
+// instance's contact).
+type contactAccount struct {
 	Acct     flexString `json:"acct"`
 	Username flexString `json:"username"`
 }
 
-func (a *mastodonAccount) handle() string {
+func (a *contactAccount) handle() string {
 	if a == nil {
 		return ""
 	}
@@ -354,8 +355,8 @@ func parseMastodonV2(body []byte) (instanceInfo, error) {
 			ApprovalRequired flexBool `json:"approval_required"`
 		} `json:"registrations"`
 		Contact *struct {
-			Email   flexString       `json:"email"`
-			Account *mastodonAccount `json:"account"`
+			Email   flexString      `json:"email"`
+			Account *contactAccount `json:"account"`
 		} `json:"contact"`
 	}
 	if err := jsonObject(body, &doc, "instance v2"); err != nil {
@@ -376,15 +377,15 @@ func parseMastodonV2(body []byte) (instanceInfo, error) {
 // Akkoma, Pixelfed, Friendica, snac and others imitating it).
 func parseMastodonV1(body []byte) (instanceInfo, error) {
 	var doc struct {
-		Title            flexString       `json:"title"`
-		ShortDescription flexString       `json:"short_description"`
-		Description      flexString       `json:"description"`
-		Email            flexString       `json:"email"`
-		Languages        looseStrings     `json:"languages"`
-		Rules            mastodonRules    `json:"rules"`
-		Registrations    json.RawMessage  `json:"registrations"`
-		ApprovalRequired flexBool         `json:"approval_required"`
-		ContactAccount   *mastodonAccount `json:"contact_account"`
+		Title            flexString      `json:"title"`
+		ShortDescription flexString      `json:"short_description"`
+		Description      flexString      `json:"description"`
+		Email            flexString      `json:"email"`
+		Languages        looseStrings    `json:"languages"`
+		Rules            mastodonRules   `json:"rules"`
+		Registrations    json.RawMessage `json:"registrations"`
+		ApprovalRequired flexBool        `json:"approval_required"`
+		ContactAccount   *contactAccount `json:"contact_account"`
 	}
 	if err := jsonObject(body, &doc, "instance v1"); err != nil {
 		return instanceInfo{}, err

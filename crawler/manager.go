@@ -86,6 +86,10 @@ type Options struct {
 	Seeds []Seed
 	// Client is the hardened HTTP client every request goes through.
 	Client *http.Client
+	// ReleaseHost, when set, is called when no request to a host is in
+	// flight or due any more (its visit is over), to close the host's
+	// kept-alive connections (httpclient.Client.CloseHost).
+	ReleaseHost func(host string)
 	// UserAgent names fedilens, its version and the operator's contact.
 	UserAgent string
 	// AgentToken is the product token robots.txt groups are matched
@@ -108,8 +112,22 @@ type Options struct {
 	// jitter; the commands default to RecrawlDefault). 0 means every host
 	// is due at every pass.
 	RecrawlAfter time.Duration
-	// Posts enables the public-post path.
+	// Posts enables the posts crawl: the public posts of consenting
+	// authors, through the post source of each host's software.
 	Posts bool
+	// PostState gives the cursors and stored posts of earlier visits; nil
+	// means none (every visit reads everything and detects no deletions).
+	PostState PostState
+	// PostRetention is how old a post may be and still be read and kept
+	// (0: no limit). Older posts are expired from storage by the pipeline.
+	PostRetention time.Duration
+	// PostRevalidateAfter is how often an author's posts are listed in
+	// full, to notice deleted posts (0: at every visit; the commands
+	// default to a week).
+	PostRevalidateAfter time.Duration
+	// MaxPostRequests bounds one visit's posts crawl (default
+	// DefaultMaxPostRequests); the next visit continues from the cursors.
+	MaxPostRequests int
 	// ProgressEvery is the interval of the progress log line (default 10 s; negative: none).
 	ProgressEvery time.Duration
 	// Progress, when set (a terminal), receives a progress line rewritten
@@ -145,6 +163,11 @@ type Manager struct {
 	log     *slog.Logger
 	fetcher *fetcher
 	metrics *metrics
+
+	// The forgotten authors' keys, cached for a minute (sources.go).
+	forgotMu sync.Mutex
+	forgot   map[string]bool
+	forgotAt time.Time
 
 	mu     sync.Mutex
 	hosts  map[string]*hostEntry
@@ -205,6 +228,11 @@ func New(opts Options, sink Sink, states StateSource, logger *slog.Logger, reg p
 	if opts.RecrawlAfter < 0 {
 		opts.RecrawlAfter = 0
 	}
+	if opts.MaxPostRequests <= 0 {
+		opts.MaxPostRequests = DefaultMaxPostRequests
+	}
+	opts.PostRetention = max(opts.PostRetention, 0)
+	opts.PostRevalidateAfter = max(opts.PostRevalidateAfter, 0)
 	if opts.ProgressEvery == 0 {
 		opts.ProgressEvery = 10 * time.Second
 	}

@@ -22,6 +22,7 @@ type metrics struct {
 	retryAfter     prometheus.Counter
 	hostsByStatus  *prometheus.GaugeVec
 	notModified    prometheus.Counter
+	postAccess     *prometheus.CounterVec
 	total          atomic.Int64
 }
 
@@ -37,7 +38,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "fedilens_crawler_snapshots_total", Help: "Instance snapshots taken, by software.",
 		}, []string{"software"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "fedilens_crawler_posts_skipped_total", Help: "Posts not stored, by consent reason.",
+			Name: "fedilens_crawler_posts_skipped_total", Help: "Posts and accounts not stored, by reason (consent rule, not public, forgotten, ...).",
 		}, []string{"reason"}),
 		discovered: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "fedilens_crawler_hosts_discovered_total", Help: "Hosts discovered through peer lists.",
@@ -60,9 +61,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		notModified: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "fedilens_crawler_nodeinfo_not_modified_total", Help: "Conditional NodeInfo requests answered 304 Not Modified.",
 		}),
+		postAccess: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fedilens_crawler_post_visits_total", Help: "Posts crawls of a host, by outcome (ok, signature_required, disallowed, private, ...).",
+		}, []string{"access"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.notModified)
+		reg.MustRegister(m.notModified, m.postAccess)
 		reg.MustRegister(m.requests, m.outcomes, m.hosts, m.skipped, m.discovered, m.queue, m.inFlightHosts, m.politenessWait, m.retryAfter, m.hostsByStatus)
 	}
 	return m

@@ -66,6 +66,11 @@ type Options struct {
 	// UserAgent is the crawler's User-Agent string, shown on /about so that
 	// administrators can recognise fedilens in their logs and robots.txt.
 	UserAgent string
+	// BaseURL is the public address of this server ("https://fedilens.example"),
+	// for the absolute links the OpenSearch description and the Atom feeds
+	// need. Empty: taken from each request (scheme and a checked Host
+	// header), which is right unless a proxy rewrites them.
+	BaseURL string
 }
 
 // ErrNoStore is returned by New when Options.Store is nil.
@@ -97,6 +102,9 @@ func New(opts Options) (*Dashboard, error) {
 func newDashboard(opts Options, assetFS fs.FS) (*Dashboard, error) {
 	if opts.Store == nil {
 		return nil, ErrNoStore
+	}
+	if err := checkBaseURL(opts.BaseURL); err != nil {
+		return nil, err
 	}
 	logger := opts.Logger
 	if logger == nil {
@@ -131,7 +139,7 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", d.page(d.overview))
 	mux.Handle("GET /instances", d.page(d.instanceList))
 	mux.Handle("GET /instances/{host}", d.page(d.instance))
-	mux.Handle("GET /search", d.page(d.searchPage))
+	d.registerSearch(mux)
 	mux.Handle("GET /about", d.page(d.about))
 	mux.Handle("GET /assets/{name}", securityHeaders(http.HandlerFunc(d.serveAsset)))
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -232,73 +231,6 @@ func (d *Dashboard) instance(r *http.Request) (pageResult, error) {
 		}
 	}
 	return pageResult{name: "instance", title: data.Name, data: data, charts: true}, nil
-}
-
-type searchData struct {
-	Q       string
-	Enabled bool
-	Error   string
-	Ran     bool
-	Total   uint64
-	Hits    []hitView
-	// NextPath is the next page of results, "" on the last page.
-	NextPath string
-}
-
-type hitView struct {
-	model.SearchHit
-	// SnippetHTML is the checked snippet (see safeSnippet).
-	SnippetHTML template.HTML
-	// Link is the post's http(s) address, "" when it has none.
-	Link string
-	// InstancePath is the author's instance page, "" for odd hosts.
-	InstancePath string
-}
-
-func (d *Dashboard) searchPage(r *http.Request) (pageResult, error) {
-	params := r.URL.Query()
-	data := searchData{Q: strings.TrimSpace(params.Get("q")), Enabled: d.search != nil}
-	res := pageResult{name: "search", title: "Search", data: &data}
-	switch {
-	case !data.Enabled:
-		res.status = http.StatusNotFound
-		return res, nil
-	case data.Q == "":
-		return res, nil
-	case len(data.Q) > maxQueryLen:
-		data.Error = fmt.Sprintf("The query is longer than %d bytes.", maxQueryLen)
-		res.status = http.StatusBadRequest
-		return res, nil
-	}
-	cursor := params.Get("cursor")
-	if len(cursor) > maxCursorLen {
-		data.Error = "The page cursor is invalid."
-		res.status = http.StatusBadRequest
-		return res, nil
-	}
-	found, err := d.search.Search(r.Context(), model.SearchQuery{Q: data.Q, Limit: searchPageSize, Cursor: cursor})
-	if errors.Is(err, model.ErrBadQuery) {
-		// The index's contract: this message is safe to show.
-		data.Error = clip(300, err.Error())
-		res.status = http.StatusBadRequest
-		return res, nil
-	}
-	if err != nil {
-		return pageResult{}, fmt.Errorf("search posts: %w", err)
-	}
-	data.Ran, data.Total = true, found.Total
-	for _, h := range found.Hits {
-		data.Hits = append(data.Hits, hitView{
-			SearchHit:    h,
-			SnippetHTML:  safeSnippet(h.Snippet),
-			Link:         cmp.Or(remoteLink(h.URL), remoteLink(h.URI)),
-			InstancePath: instancePath(h.Host),
-		})
-	}
-	if found.NextCursor != "" {
-		data.NextPath = "/search?" + url.Values{"q": {data.Q}, "cursor": {found.NextCursor}}.Encode()
-	}
-	return res, nil
 }
 
 type aboutData struct {

@@ -2,12 +2,19 @@
 // Bleve, on disk under the data directory.
 //
 // The mapping is static and tuned (see LIBRARIES.md: the default dynamic
-// mapping is 2.6x slower and 3.8x larger): only the text fields are
-// analysed, identifiers are keywords, and nothing is indexed that search
-// does not use. Writes go through safe batches only (unsafe_batch loses
-// documents on Close), and are serialised: a Bleve batch is not safe for
-// concurrent use. Documents are keyed by the post URI, so re-indexing a post
-// replaces it and deleting by URI removes it.
+// mapping is 2.6x slower and 3.8x larger): a post's text, content warning
+// and media descriptions are analysed once, in the fields of the post's
+// language (see NewMapping), identifiers are keywords, and nothing is
+// indexed that search does not use.
+//
+// All writes go through one writer goroutine, because a Bleve batch is not
+// safe for concurrent use: Index and the Delete methods enqueue their
+// documents and return once the batch holding them has been applied, so a
+// caller that got nil knows its change is durable. The writer coalesces
+// concurrent calls into batches of up to Options.BatchSize documents, and
+// only ever uses safe batches (unsafe_batch loses documents on Close).
+// Documents are keyed by the post URI, so re-indexing a post replaces it
+// and deleting by URI removes it.
 package indexer
 
 import (
@@ -17,13 +24,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
-	"github.com/blevesearch/bleve/v2/analysis/analyzer/standard"
-	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search/query"
 	"github.com/prometheus/client_golang/prometheus"
 	bolterrors "go.etcd.io/bbolt/errors"
 
@@ -33,14 +40,19 @@ import (
 // lockTimeout is how long Open waits for another process to release the index.
 const lockTimeout = 2 * time.Second
 
-// ErrLocked means another process has the index open.
-var ErrLocked = errors.New("index is locked by another process")
+// Errors of the index.
+var (
+	// ErrLocked means another process has the index open.
+	ErrLocked = errors.New("index is locked by another process")
+	// ErrClosed is returned by writes after Close.
+	ErrClosed = errors.New("index is closed")
+)
 
 // Options configures an Index.
 type Options struct {
 	// Dir is where the index lives. "" keeps it in memory (tests).
 	Dir string
-	// BatchSize is the number of documents per Bleve batch (default 1000:
+	// BatchSize is the most documents per Bleve batch (default 1000:
 	// larger batches were no faster and used 2.3x the memory).
 	BatchSize int
 	Logger    *slog.Logger
@@ -53,8 +65,18 @@ type Index struct {
 	idx     bleve.Index
 	opts    Options
 	log     *slog.Logger
-	mu      sync.Mutex // serialises writers: one goroutine owns a batch
 	metrics *metrics
+
+	// families holds the set of analyser families (map[string]bool,
+	// never mutated once stored) that have posts in the index: queries
+	// only search those families' fields.
+	families atomic.Pointer[map[string]bool]
+
+	// closeMu guards closed and the send side of ops.
+	closeMu sync.RWMutex
+	closed  bool
+	ops     chan *writeOp
+	done    chan struct{} // closed when the writer goroutine ends
 }
 
 type metrics struct {
@@ -63,75 +85,15 @@ type metrics struct {
 	batchMS prometheus.Histogram
 }
 
-// doc is what is stored in Bleve for one post. Field names are the query
-// syntax's vocabulary.
-type doc struct {
-	Text       string    `json:"text"`
-	Summary    string    `json:"summary"`
-	Host       string    `json:"host"`
-	Author     string    `json:"author"`
-	AuthorName string    `json:"author_name"`
-	Lang       string    `json:"lang"`
-	Tags       []string  `json:"tags"`
-	Created    time.Time `json:"created"`
-	URL        string    `json:"url"`
+// writeOp is one call's worth of writes, applied by the writer goroutine.
+type writeOp struct {
+	index  []model.Post
+	delete []string
+	result chan error // buffered: the writer never blocks on it
 }
 
-// Type is the Bleve document type of posts.
-func (doc) Type() string { return "post" }
-
-// NewMapping returns the static index mapping.
-func NewMapping() mapping.IndexMapping {
-	text := bleve.NewTextFieldMapping()
-	text.Analyzer = standard.Name
-	text.Store = true // snippets are built from the stored text
-	text.IncludeTermVectors = true
-	text.IncludeInAll = false
-	text.DocValues = false
-
-	kw := func(store bool) *mapping.FieldMapping {
-		f := bleve.NewKeywordFieldMapping()
-		f.Analyzer = keyword.Name
-		f.Store = store
-		f.IncludeInAll = false
-		f.IncludeTermVectors = false
-		f.DocValues = false
-		return f
-	}
-	created := bleve.NewDateTimeFieldMapping()
-	created.Store = true
-	created.IncludeInAll = false
-	created.DocValues = true // sort by date
-
-	storedOnly := bleve.NewTextFieldMapping()
-	storedOnly.Index = false
-	storedOnly.Store = true
-	storedOnly.IncludeInAll = false
-	storedOnly.IncludeTermVectors = false
-	storedOnly.DocValues = false
-
-	post := bleve.NewDocumentStaticMapping()
-	post.AddFieldMappingsAt("text", text)
-	post.AddFieldMappingsAt("summary", text)
-	post.AddFieldMappingsAt("host", kw(true))
-	post.AddFieldMappingsAt("author", kw(true))
-	post.AddFieldMappingsAt("lang", kw(true))
-	post.AddFieldMappingsAt("tags", kw(true))
-	post.AddFieldMappingsAt("created", created)
-	post.AddFieldMappingsAt("author_name", storedOnly)
-	post.AddFieldMappingsAt("url", storedOnly)
-
-	m := bleve.NewIndexMapping()
-	m.AddDocumentMapping("post", post)
-	m.DefaultMapping = bleve.NewDocumentDisabledMapping()
-	m.DefaultAnalyzer = standard.Name
-	m.StoreDynamic = false
-	m.IndexDynamic = false
-	m.DocValuesDynamic = false
-	return m
-}
-
-// Open opens the index in opts.Dir, creating it when it does not exist.
+// Open opens the index in opts.Dir, creating it when it does not exist,
+// and starts its writer goroutine; Close stops it.
 func Open(opts Options) (*Index, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 1000
@@ -166,7 +128,21 @@ func Open(opts Options) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening bleve index %s: %w", opts.Dir, err)
 	}
-	ix := &Index{idx: idx, opts: opts, log: log, metrics: newMetrics(opts.Registerer)}
+	ix := &Index{idx: idx, opts: opts, log: log, metrics: newMetrics(opts.Registerer),
+		ops: make(chan *writeOp, 64), done: make(chan struct{})}
+	fams := map[string]bool{}
+	fields, err := idx.Fields()
+	if err != nil {
+		_ = idx.Close()
+		return nil, fmt.Errorf("listing index fields: %w", err)
+	}
+	for _, f := range fields {
+		if fam, ok := familyOfField(f); ok {
+			fams[fam] = true
+		}
+	}
+	ix.families.Store(&fams)
+	go ix.writer()
 	return ix, nil
 }
 
@@ -182,89 +158,262 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-// Close flushes and closes the index.
+// Close applies the writes already queued, stops the writer and closes
+// the index. Writes after Close fail with ErrClosed.
 func (ix *Index) Close() error {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
+	ix.closeMu.Lock()
+	if ix.closed {
+		ix.closeMu.Unlock()
+		return nil
+	}
+	ix.closed = true
+	close(ix.ops)
+	ix.closeMu.Unlock()
+	<-ix.done
 	return ix.idx.Close()
 }
 
 // Count returns the number of posts in the index.
 func (ix *Index) Count() (uint64, error) { return ix.idx.DocCount() }
 
-// Index adds or replaces posts, keyed by URI. Posts without a URI are an
-// error; nothing of a failed call is guaranteed to be applied.
+// Index adds or replaces posts, keyed by URI, and returns once they are
+// applied. Posts without a URI are an error, and then nothing of the call
+// is applied. When ctx ends first, Index returns its error and the posts
+// may still be applied.
 func (ix *Index) Index(ctx context.Context, posts []model.Post) error {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	for start := 0; start < len(posts); start += ix.opts.BatchSize {
-		if err := ctx.Err(); err != nil {
-			return err
+	for _, p := range posts {
+		if p.URI == "" {
+			return errors.New("indexing post: empty URI")
 		}
-		end := min(start+ix.opts.BatchSize, len(posts))
-		b := ix.idx.NewBatch()
-		for _, p := range posts[start:end] {
-			if p.URI == "" {
-				return errors.New("indexing post: empty URI")
+	}
+	if len(posts) == 0 {
+		return nil
+	}
+	return ix.submit(ctx, &writeOp{index: posts})
+}
+
+// Delete removes posts by URI and returns once that is applied; unknown
+// URIs are ignored.
+func (ix *Index) Delete(ctx context.Context, uris []string) error {
+	if len(uris) == 0 {
+		return nil
+	}
+	return ix.submit(ctx, &writeOp{delete: uris})
+}
+
+// submit hands op to the writer and waits for its result.
+func (ix *Index) submit(ctx context.Context, op *writeOp) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	op.result = make(chan error, 1)
+	ix.closeMu.RLock()
+	if ix.closed {
+		ix.closeMu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case ix.ops <- op:
+	case <-ctx.Done():
+		ix.closeMu.RUnlock()
+		return ctx.Err()
+	}
+	ix.closeMu.RUnlock()
+	select {
+	case err := <-op.result:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// writer is the one goroutine that writes to the index. It takes a write,
+// adds whatever else is already queued up to a batch's worth, applies the
+// group in batches in arrival order (so a delete after an index of the
+// same URI wins), then reports to every caller of the group.
+func (ix *Index) writer() {
+	defer close(ix.done)
+	for op := range ix.ops {
+		group := []*writeOp{op}
+		n := len(op.index) + len(op.delete)
+	drain:
+		for n < ix.opts.BatchSize {
+			select {
+			case more, ok := <-ix.ops:
+				if !ok {
+					break drain
+				}
+				group = append(group, more)
+				n += len(more.index) + len(more.delete)
+			default:
+				break drain
 			}
-			if err := b.Index(p.URI, toDoc(p)); err != nil {
-				return fmt.Errorf("indexing post %s: %w", p.URI, err)
-			}
+		}
+		ix.apply(group)
+	}
+}
+
+// apply writes a group of operations in batches of at most BatchSize
+// documents and sends each operation the first error of a batch it was in.
+func (ix *Index) apply(group []*writeOp) {
+	errs := make([]error, len(group))
+	var (
+		b       = ix.idx.NewBatch()
+		members []int // ops with documents in b
+		indexed int
+		deleted int
+		newFams map[string]bool
+	)
+	flush := func() {
+		if b.Size() == 0 {
+			return
 		}
 		t0 := time.Now()
-		if err := ix.idx.Batch(b); err != nil {
-			return fmt.Errorf("applying index batch: %w", err)
-		}
+		err := ix.idx.Batch(b)
 		ix.metrics.batchMS.Observe(time.Since(t0).Seconds())
-		ix.metrics.indexed.Add(float64(end - start))
-	}
-	return nil
-}
-
-// Delete removes posts by URI; unknown URIs are ignored.
-func (ix *Index) Delete(ctx context.Context, uris []string) error {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	for start := 0; start < len(uris); start += ix.opts.BatchSize {
-		if err := ctx.Err(); err != nil {
-			return err
+		if err != nil {
+			err = fmt.Errorf("applying index batch: %w", err)
+			ix.log.Error("index batch failed", "docs", b.Size(), "err", err)
+			for _, i := range members {
+				if errs[i] == nil {
+					errs[i] = err
+				}
+			}
+		} else {
+			ix.metrics.indexed.Add(float64(indexed))
+			ix.metrics.deleted.Add(float64(deleted))
 		}
-		end := min(start+ix.opts.BatchSize, len(uris))
-		b := ix.idx.NewBatch()
-		for _, u := range uris[start:end] {
+		b = ix.idx.NewBatch() // not Reset: the in-memory index may still read the old one
+		members, indexed, deleted = members[:0], 0, 0
+	}
+	known := *ix.families.Load()
+	for i, op := range group {
+		for _, p := range op.index {
+			fam := familyOf(p.Language)
+			if !known[fam] && !newFams[fam] {
+				if newFams == nil {
+					newFams = map[string]bool{}
+				}
+				newFams[fam] = true
+			}
+			if err := b.Index(p.URI, toDoc(p)); err != nil && errs[i] == nil {
+				errs[i] = fmt.Errorf("indexing post %s: %w", p.URI, err)
+			}
+			indexed++
+			if len(members) == 0 || members[len(members)-1] != i {
+				members = append(members, i)
+			}
+			if b.Size() >= ix.opts.BatchSize {
+				flush()
+			}
+		}
+		for _, u := range op.delete {
 			b.Delete(u)
+			deleted++
+			if len(members) == 0 || members[len(members)-1] != i {
+				members = append(members, i)
+			}
+			if b.Size() >= ix.opts.BatchSize {
+				flush()
+			}
 		}
-		if err := ix.idx.Batch(b); err != nil {
-			return fmt.Errorf("applying delete batch: %w", err)
-		}
-		ix.metrics.deleted.Add(float64(end - start))
 	}
-	return nil
-}
-
-func toDoc(p model.Post) doc {
-	return doc{
-		Text:       p.Text,
-		Summary:    p.Summary,
-		Host:       p.Host,
-		Author:     p.Author,
-		AuthorName: p.AuthorName,
-		Lang:       p.Language,
-		Tags:       p.Tags,
-		Created:    p.Created.UTC(),
-		URL:        p.URL,
+	flush()
+	if newFams != nil {
+		// Publish the new families only once their documents are in: a
+		// query may search a field with no documents, never miss one.
+		merged := make(map[string]bool, len(known)+len(newFams))
+		for f := range known {
+			merged[f] = true
+		}
+		for f := range newFams {
+			merged[f] = true
+		}
+		ix.families.Store(&merged)
+	}
+	for i, op := range group {
+		op.result <- errs[i]
 	}
 }
 
 // AllURIs returns the URI of every post in the index, sorted. It reads the
 // index in pages, for verification, purges and reindexing.
 func (ix *Index) AllURIs(ctx context.Context) ([]string, error) {
+	return ix.idsMatching(ctx, bleve.NewMatchAllQuery())
+}
+
+// URIsByHost returns the URIs of the posts of an instance, sorted.
+func (ix *Index) URIsByHost(ctx context.Context, host string) ([]string, error) {
+	return ix.idsMatching(ctx, termQuery(fieldHost, strings.ToLower(host)))
+}
+
+// DeleteAuthors removes every post of the given authors (user@host, case
+// insensitive) and returns how many it removed. Posts of the authors that
+// are indexed while it runs may survive: stop ingesting an author first.
+func (ix *Index) DeleteAuthors(ctx context.Context, accts []string) (int, error) {
+	qs := make([]query.Query, 0, len(accts))
+	for _, a := range accts {
+		a = strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(a, "acct:"), "@"))
+		if a != "" {
+			qs = append(qs, termQuery(fieldAuthor, a))
+		}
+	}
+	return ix.deleteMatching(ctx, qs)
+}
+
+// DeleteHosts removes every post of the given instances and returns how
+// many it removed.
+func (ix *Index) DeleteHosts(ctx context.Context, hosts []string) (int, error) {
+	qs := make([]query.Query, 0, len(hosts))
+	for _, h := range hosts {
+		if h = strings.TrimSuffix(strings.ToLower(h), "."); h != "" {
+			qs = append(qs, termQuery(fieldHost, h))
+		}
+	}
+	return ix.deleteMatching(ctx, qs)
+}
+
+// DeleteBefore removes every post created before t (the retention limit)
+// and returns how many it removed.
+func (ix *Index) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
+	inclusive := false
+	q := bleve.NewDateRangeInclusiveQuery(time.Time{}, t.UTC(), nil, &inclusive)
+	q.SetField(fieldCreated)
+	return ix.deleteMatching(ctx, []query.Query{q})
+}
+
+// deleteMatching deletes the posts matching any of qs, in batches.
+func (ix *Index) deleteMatching(ctx context.Context, qs []query.Query) (int, error) {
+	if len(qs) == 0 {
+		return 0, nil
+	}
+	// Bounded disjunctions: a long list is handled in slices.
+	const perQuery = 256
+	total := 0
+	for start := 0; start < len(qs); start += perQuery {
+		ids, err := ix.idsMatching(ctx, bleve.NewDisjunctionQuery(qs[start:min(start+perQuery, len(qs))]...))
+		if err != nil {
+			return total, err
+		}
+		if err := ix.Delete(ctx, ids); err != nil {
+			return total, fmt.Errorf("deleting %d posts: %w", len(ids), err)
+		}
+		total += len(ids)
+	}
+	return total, nil
+}
+
+// idsMatching returns the IDs of every document matching q, sorted, read
+// in pages with SearchAfter so memory stays bounded by one page besides
+// the result.
+func (ix *Index) idsMatching(ctx context.Context, q query.Query) ([]string, error) {
 	var out []string
 	const page = 10000
 	var after []string
 	for {
-		req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), page, 0, false)
+		req := bleve.NewSearchRequestOptions(q, page, 0, false)
 		req.SortBy([]string{"_id"})
+		req.Score = "none"
 		if after != nil {
 			req.SearchAfter = after
 		}
@@ -280,4 +429,10 @@ func (ix *Index) AllURIs(ctx context.Context) ([]string, error) {
 		}
 		after = []string{res.Hits[len(res.Hits)-1].ID}
 	}
+}
+
+func termQuery(field, v string) query.Query {
+	q := bleve.NewTermQuery(v)
+	q.SetField(field)
+	return q
 }

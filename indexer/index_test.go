@@ -81,7 +81,7 @@ func TestSearch(t *testing.T) {
 
 func TestSearchBadQueries(t *testing.T) {
 	ix := openMem(t)
-	for _, q := range []string{"", "   ", "-trains", `"open phrase`, "since:yesterday", strings.Repeat("a ", 40), strings.Repeat("x", 2000), "bad\xffutf8"} {
+	for _, q := range []string{"", "   ", "*ains", "#*x", `"open phrase`, "since:yesterday", strings.Repeat("a ", 40), strings.Repeat("x", 2000), "bad\xffutf8"} {
 		t.Run(q, func(t *testing.T) {
 			_, err := ix.Search(context.Background(), model.SearchQuery{Q: q})
 			require.ErrorIs(t, err, model.ErrBadQuery)

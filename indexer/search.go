@@ -3,8 +3,9 @@ package indexer
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
-	"html"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,32 +27,84 @@ const (
 	DefaultLimit = 20
 	MaxClauses   = 32
 	MaxQueryLen  = 1000
-	MaxOffset    = 10000
+	// MaxFilterValues caps the values of one filter parameter
+	// (SearchQuery.Hosts, ...).
+	MaxFilterValues = 20
+	// ExclusionWindow is how far back a query made only of exclusions
+	// ("-word") searches: such a query matches nearly every post, so it
+	// is bounded to the recent ones (newest first) unless since:/until:
+	// say otherwise.
+	ExclusionWindow = 7 * 24 * time.Hour
+	// facetSize is the number of values reported per facet.
+	facetSize    = 20
 	snippetRunes = 240
+	// snippetLead is how much text a snippet shows before the first match.
+	snippetLead  = 60
+	maxCursorLen = 512
 )
 
 // Parsed is a query in fedilens's search syntax, parsed:
 //
-//	word              the word, in the text or the content warning
-//	"a phrase"        the exact phrase in the text
+//	word              the word, in the text, the content warning or the
+//	                  media descriptions (matched in the post's language:
+//	                  "trains" finds "train", "Züge" finds "Zug")
+//	"a phrase"        the words side by side, in the text or content warning
 //	-word, -"phrase"  excluded
-//	#tag              posts with the hashtag
+//	#tag              posts with the hashtag (several: all of them)
 //	from:user@host    posts by the author
 //	instance:host     posts from the instance
 //	lang:xx           posts in the language (ISO 639-1)
 //	since:YYYY-MM-DD  posts created on or after the day (UTC)
 //	until:YYYY-MM-DD  posts created before the end of the day (UTC)
+//	-#tag, -from:user@host, -instance:host, -lang:xx
+//	                  posts without the hashtag, not by the author, ...
 //
-// Everything is case-insensitive. Any other "key:value" is an ordinary word.
+// Everything is case-insensitive. Several words must all match; from:,
+// instance: and lang: given several times match any of their values.
+// Posts with the words side by side, tagged with a query word, or with
+// the words in the text rather than the content warning rank higher.
+// Any other "key:value" is an ordinary word. There are no wildcards,
+// regular expressions or fuzzy matches: a word starting with "*" is
+// refused, other punctuation is ignored like in the indexed text. A query
+// made only of exclusions searches the posts of the last seven days
+// (ExclusionWindow), newest first, unless since: or until: is given.
 type Parsed struct {
 	Words, Phrases, NotWords, NotPhrases []string
 	Tags, Authors, Hosts, Langs          []string
+	NotTags, NotAuthors, NotHosts        []string
+	NotLangs                             []string
 	Since, Until                         time.Time
 }
 
 // Parse parses q. Errors wrap model.ErrBadQuery and their message is safe to
 // show to the user.
 func Parse(q string) (Parsed, error) {
+	p, err := parse(q)
+	if err != nil {
+		return p, err
+	}
+	if p.empty() {
+		return p, fmt.Errorf("%w: the query needs at least one word, phrase or filter", model.ErrBadQuery)
+	}
+	return p, nil
+}
+
+// empty reports whether p has no clause at all.
+func (p Parsed) empty() bool {
+	return !p.positive() && len(p.NotWords)+len(p.NotPhrases)+len(p.NotTags)+len(p.NotAuthors)+len(p.NotHosts)+len(p.NotLangs) == 0
+}
+
+// positive reports whether p has a clause that selects posts (not only
+// exclusions).
+func (p Parsed) positive() bool {
+	return len(p.Words)+len(p.Phrases)+len(p.Tags)+len(p.Authors)+len(p.Hosts)+len(p.Langs) > 0 ||
+		!p.Since.IsZero() || !p.Until.IsZero()
+}
+
+// hasText reports whether p has words or phrases to rank by.
+func (p Parsed) hasText() bool { return len(p.Words)+len(p.Phrases) > 0 }
+
+func parse(q string) (Parsed, error) {
 	var p Parsed
 	if !utf8.ValidString(q) {
 		return p, fmt.Errorf("%w: the query is not valid UTF-8", model.ErrBadQuery)
@@ -76,21 +129,27 @@ func Parse(q string) (Parsed, error) {
 			continue
 		}
 		word := t.text
+		if strings.HasPrefix(word, "*") || strings.HasPrefix(word, "#*") {
+			return p, fmt.Errorf("%w: wildcards are not supported (%q): search for whole words", model.ErrBadQuery, word)
+		}
 		key, val, hasKey := strings.Cut(word, ":")
-		if t.neg {
-			p.NotWords = append(p.NotWords, word)
-			continue
+		pick := func(pos, neg *[]string, v string) {
+			if t.neg {
+				*neg = append(*neg, v)
+			} else {
+				*pos = append(*pos, v)
+			}
 		}
 		switch {
 		case strings.HasPrefix(word, "#") && len(word) > 1:
-			p.Tags = append(p.Tags, strings.ToLower(word[1:]))
+			pick(&p.Tags, &p.NotTags, strings.ToLower(word[1:]))
 		case hasKey && val != "" && strings.EqualFold(key, "from"):
-			p.Authors = append(p.Authors, strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(val, "acct:"), "@")))
+			pick(&p.Authors, &p.NotAuthors, normAuthor(val))
 		case hasKey && val != "" && strings.EqualFold(key, "instance"):
-			p.Hosts = append(p.Hosts, strings.TrimSuffix(strings.ToLower(val), "."))
+			pick(&p.Hosts, &p.NotHosts, normHost(val))
 		case hasKey && val != "" && strings.EqualFold(key, "lang"):
-			p.Langs = append(p.Langs, strings.ToLower(val))
-		case hasKey && (strings.EqualFold(key, "since") || strings.EqualFold(key, "until")):
+			pick(&p.Langs, &p.NotLangs, strings.ToLower(val))
+		case hasKey && !t.neg && (strings.EqualFold(key, "since") || strings.EqualFold(key, "until")):
 			d, err := time.Parse("2006-01-02", val)
 			if err != nil {
 				return p, fmt.Errorf("%w: %s: wants a date like 2026-01-31", model.ErrBadQuery, strings.ToLower(key))
@@ -101,14 +160,17 @@ func Parse(q string) (Parsed, error) {
 				p.Until = d.Add(24 * time.Hour)
 			}
 		default:
-			p.Words = append(p.Words, word)
+			pick(&p.Words, &p.NotWords, word)
 		}
-	}
-	if len(p.Words)+len(p.Phrases)+len(p.Tags)+len(p.Authors)+len(p.Hosts)+len(p.Langs) == 0 && p.Since.IsZero() && p.Until.IsZero() {
-		return p, fmt.Errorf("%w: the query needs at least one word, phrase or filter", model.ErrBadQuery)
 	}
 	return p, nil
 }
+
+func normAuthor(v string) string {
+	return strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(v), "acct:"), "@"))
+}
+
+func normHost(v string) string { return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(v)), ".") }
 
 type token struct {
 	text   string
@@ -153,75 +215,319 @@ func tokenize(q string) ([]token, error) {
 	return toks, nil
 }
 
-// bleveQuery turns a parsed query into a Bleve query.
-func (p Parsed) bleveQuery() query.Query {
-	var must, mustNot []query.Query
-	for _, w := range p.Words {
-		t := bleve.NewMatchQuery(w)
-		t.SetField("text")
-		t.SetOperator(query.MatchQueryOperatorAnd)
-		s := bleve.NewMatchQuery(w)
-		s.SetField("summary")
-		s.SetOperator(query.MatchQueryOperatorAnd)
-		must = append(must, bleve.NewDisjunctionQuery(t, s))
+// plan is a query ready to run: the parsed query merged with the
+// parameter filters.
+type plan struct {
+	p Parsed
+	// Filter groups from the parameters, AND-ed with those of p.
+	hosts, langs, tags, authors []string
+	sort                        string
+}
+
+// newPlan merges q's parameters into its parsed query and checks them.
+func newPlan(q model.SearchQuery) (plan, error) {
+	p, err := parse(q.Q)
+	if err != nil {
+		return plan{}, err
 	}
-	for _, ph := range p.Phrases {
-		q := bleve.NewMatchPhraseQuery(ph)
-		q.SetField("text")
-		must = append(must, q)
+	pl := plan{p: p}
+	for _, f := range []struct {
+		name string
+		in   []string
+		out  *[]string
+		norm func(string) string
+	}{
+		{"instance", q.Hosts, &pl.hosts, normHost},
+		{"lang", q.Langs, &pl.langs, strings.ToLower},
+		{"tag", q.Tags, &pl.tags, func(s string) string { return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "#")) }},
+		{"from", q.Authors, &pl.authors, normAuthor},
+	} {
+		if len(f.in) > MaxFilterValues {
+			return plan{}, fmt.Errorf("%w: more than %d %s filters", model.ErrBadQuery, MaxFilterValues, f.name)
+		}
+		for _, v := range f.in {
+			if !utf8.ValidString(v) || len(v) > 300 {
+				return plan{}, fmt.Errorf("%w: invalid %s filter", model.ErrBadQuery, f.name)
+			}
+			if v = f.norm(v); v != "" {
+				*f.out = append(*f.out, v)
+			}
+		}
 	}
-	term := func(field, v string) query.Query {
-		q := bleve.NewTermQuery(v)
-		q.SetField(field)
-		return q
+	if !q.Since.IsZero() && (pl.p.Since.IsZero() || q.Since.After(pl.p.Since)) {
+		pl.p.Since = q.Since
 	}
-	for _, v := range p.Tags {
-		must = append(must, term("tags", v))
+	if !q.Until.IsZero() && (pl.p.Until.IsZero() || q.Until.Before(pl.p.Until)) {
+		pl.p.Until = q.Until
 	}
-	for _, v := range p.Authors {
-		must = append(must, term("author", v))
+	if pl.p.empty() && len(pl.hosts)+len(pl.langs)+len(pl.tags)+len(pl.authors) == 0 {
+		return plan{}, fmt.Errorf("%w: the query needs at least one word, phrase or filter", model.ErrBadQuery)
 	}
-	for _, v := range p.Hosts {
-		must = append(must, term("host", v))
+	switch q.Sort {
+	case "", model.SortRelevance:
+		pl.sort = model.SortRelevance
+		if !pl.p.hasText() {
+			// Without words every match scores alike: newest first is
+			// the only useful order.
+			pl.sort = model.SortNewest
+		}
+	case model.SortNewest:
+		pl.sort = model.SortNewest
+	default:
+		return plan{}, fmt.Errorf("%w: sort must be %q or %q", model.ErrBadQuery, model.SortRelevance, model.SortNewest)
 	}
-	for _, v := range p.Langs {
-		must = append(must, term("lang", v))
+	if !pl.p.positive() && len(pl.hosts)+len(pl.langs)+len(pl.tags)+len(pl.authors) == 0 {
+		pl.p.Since = time.Now().UTC().Add(-ExclusionWindow)
 	}
+	return pl, nil
+}
+
+// query builds the Bleve query of a plan. fams are the analyser families
+// with posts in the index.
+func (ix *Index) query(pl plan, fams []string) query.Query {
+	p := pl.p
+	var must, should, mustNot []query.Query
+
+	if p.hasText() {
+		var perFamily []query.Query
+		for _, fam := range fams {
+			if q := ix.familyQuery(p, fam); q != nil {
+				perFamily = append(perFamily, q)
+			}
+		}
+		if len(perFamily) == 0 {
+			// Nothing but stop words, or an empty index.
+			return bleve.NewMatchNoneQuery()
+		}
+		must = append(must, disjunction(perFamily))
+		// Ranking: posts tagged with a query word, and posts holding the
+		// words side by side.
+		for _, w := range p.Words {
+			if t := strings.ToLower(strings.TrimFunc(w, isPunct)); t != "" {
+				q := bleve.NewTermQuery(t)
+				q.SetField(fieldTags)
+				q.SetBoost(boostTag)
+				should = append(should, q)
+			}
+		}
+		if len(p.Words) > 1 {
+			joined := strings.Join(p.Words, " ")
+			for _, fam := range fams {
+				if ix.tokens(joined, fam) < 2 {
+					continue
+				}
+				q := bleve.NewMatchPhraseQuery(joined)
+				q.SetField(fieldOf(fieldText, fam))
+				q.SetBoost(boostPhrase)
+				should = append(should, q)
+			}
+		}
+	}
+	for _, tag := range p.Tags {
+		must = append(must, termQuery(fieldTags, tag))
+	}
+	for _, tag := range pl.tags {
+		must = append(must, termQuery(fieldTags, tag))
+	}
+	anyOf := func(field string, vs []string) {
+		if len(vs) == 0 {
+			return
+		}
+		qs := make([]query.Query, len(vs))
+		for i, v := range vs {
+			qs[i] = termQuery(field, v)
+		}
+		must = append(must, disjunction(qs))
+	}
+	anyOf(fieldAuthor, p.Authors)
+	anyOf(fieldAuthor, pl.authors)
+	anyOf(fieldHost, p.Hosts)
+	anyOf(fieldHost, pl.hosts)
+	anyOf(fieldLang, p.Langs)
+	anyOf(fieldLang, pl.langs)
 	if !p.Since.IsZero() || !p.Until.IsZero() {
-		var start, end time.Time
-		if !p.Since.IsZero() {
-			start = p.Since
-		}
-		if !p.Until.IsZero() {
-			end = p.Until
-		}
-		q := bleve.NewDateRangeQuery(start, end)
-		q.SetField("created")
+		incl, excl := true, false
+		q := bleve.NewDateRangeInclusiveQuery(p.Since, p.Until, &incl, &excl)
+		q.SetField(fieldCreated)
 		must = append(must, q)
 	}
+
 	for _, w := range p.NotWords {
-		t := bleve.NewMatchQuery(w)
-		t.SetField("text")
-		t.SetOperator(query.MatchQueryOperatorAnd)
-		mustNot = append(mustNot, t)
+		for _, fam := range fams {
+			for _, f := range []string{fieldText, fieldSummary} {
+				q := bleve.NewMatchQuery(w)
+				q.SetField(fieldOf(f, fam))
+				q.SetOperator(query.MatchQueryOperatorAnd)
+				mustNot = append(mustNot, q)
+			}
+		}
 	}
 	for _, ph := range p.NotPhrases {
-		q := bleve.NewMatchPhraseQuery(ph)
-		q.SetField("text")
-		mustNot = append(mustNot, q)
+		for _, fam := range fams {
+			for _, f := range []string{fieldText, fieldSummary} {
+				q := bleve.NewMatchPhraseQuery(ph)
+				q.SetField(fieldOf(f, fam))
+				mustNot = append(mustNot, q)
+			}
+		}
 	}
+	for _, v := range p.NotTags {
+		mustNot = append(mustNot, termQuery(fieldTags, v))
+	}
+	for _, v := range p.NotAuthors {
+		mustNot = append(mustNot, termQuery(fieldAuthor, v))
+	}
+	for _, v := range p.NotHosts {
+		mustNot = append(mustNot, termQuery(fieldHost, v))
+	}
+	for _, v := range p.NotLangs {
+		mustNot = append(mustNot, termQuery(fieldLang, v))
+	}
+
 	b := bleve.NewBooleanQuery()
-	b.AddMust(must...)
+	if len(must) > 0 {
+		b.AddMust(must...)
+	} else {
+		b.AddMust(bleve.NewMatchAllQuery())
+	}
+	if len(should) > 0 {
+		b.AddShould(should...)
+	}
 	if len(mustNot) > 0 {
 		b.AddMustNot(mustNot...)
 	}
 	return b
 }
 
-// Search runs q. Bad queries and bad cursors wrap model.ErrBadQuery.
+// familyQuery is the text part of p for one family's fields: every word
+// and phrase in the text, content warning or media descriptions. Words
+// that are stop words in the family's language are left out; nil when
+// nothing is left.
+func (ix *Index) familyQuery(p Parsed, fam string) query.Query {
+	var clauses []query.Query
+	for _, w := range p.Words {
+		if ix.tokens(w, fam) == 0 {
+			continue
+		}
+		var fields []query.Query
+		for _, f := range []struct {
+			base  string
+			boost float64
+		}{{fieldText, boostText}, {fieldSummary, boostSummary}, {fieldAlt, boostAlt}} {
+			q := bleve.NewMatchQuery(w)
+			q.SetField(fieldOf(f.base, fam))
+			q.SetOperator(query.MatchQueryOperatorAnd)
+			q.SetBoost(f.boost)
+			fields = append(fields, q)
+		}
+		clauses = append(clauses, disjunction(fields))
+	}
+	for _, ph := range p.Phrases {
+		if ix.tokens(ph, fam) == 0 {
+			continue
+		}
+		t := bleve.NewMatchPhraseQuery(ph)
+		t.SetField(fieldOf(fieldText, fam))
+		s := bleve.NewMatchPhraseQuery(ph)
+		s.SetField(fieldOf(fieldSummary, fam))
+		s.SetBoost(boostSummary)
+		clauses = append(clauses, disjunction([]query.Query{t, s}))
+	}
+	switch len(clauses) {
+	case 0:
+		return nil
+	case 1:
+		return clauses[0]
+	}
+	return bleve.NewConjunctionQuery(clauses...)
+}
+
+// tokens is the number of tokens the family's analyser makes of s.
+func (ix *Index) tokens(s, fam string) int {
+	a := ix.idx.Mapping().AnalyzerNamed(analyzerOf(fam))
+	if a == nil {
+		return 0
+	}
+	return len(a.Analyze([]byte(s)))
+}
+
+func disjunction(qs []query.Query) query.Query {
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
+
+func isPunct(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) }
+
+// presentFamilies are the families with posts, in a fixed order.
+func (ix *Index) presentFamilies() []string {
+	known := *ix.families.Load()
+	out := make([]string, 0, len(known))
+	for _, f := range familyNames {
+		if known[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// cursor is what NextCursor encodes: the sort keys of the last hit of a
+// page, for SearchAfter. Pages stay stable when posts are added or removed
+// between requests: no hit is skipped or repeated because of an offset
+// moving (with relevance sort, a new post can change other posts' scores,
+// so order across pages is only as stable as the scores).
+type cursor struct {
+	Sort string   `json:"s"`
+	Keys []string `json:"k"`
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c) // strings only: cannot fail
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s, sort string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	bad := fmt.Errorf("%w: invalid cursor", model.ErrBadQuery)
+	if len(s) > maxCursorLen {
+		return nil, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, bad
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil || len(c.Keys) != 2 {
+		return nil, bad
+	}
+	if c.Sort != sort {
+		return nil, fmt.Errorf("%w: the cursor belongs to another sort order", model.ErrBadQuery)
+	}
+	switch sort {
+	case model.SortRelevance:
+		if _, err := strconv.ParseFloat(c.Keys[0], 64); err != nil {
+			return nil, bad
+		}
+	case model.SortNewest:
+		if _, err := time.Parse(time.RFC3339Nano, c.Keys[0]); err != nil {
+			return nil, bad
+		}
+	}
+	return c.Keys, nil
+}
+
+// Search runs q. Bad queries, parameters and cursors wrap
+// model.ErrBadQuery with a message that is safe to show.
 func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchResult, error) {
 	var res model.SearchResult
-	p, err := Parse(q.Q)
+	pl, err := newPlan(q)
+	if err != nil {
+		return res, err
+	}
+	after, err := decodeCursor(q.Cursor, pl.sort)
 	if err != nil {
 		return res, err
 	}
@@ -232,15 +538,35 @@ func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchR
 	case limit > MaxLimit:
 		limit = MaxLimit
 	}
-	offset, err := decodeCursor(q.Cursor)
-	if err != nil {
-		return res, err
+	bq := ix.query(pl, ix.presentFamilies())
+	if after != nil && pl.sort == model.SortRelevance {
+		if after, err = ix.rescore(ctx, bq, after); err != nil {
+			return res, err
+		}
 	}
-	req := bleve.NewSearchRequestOptions(p.bleveQuery(), limit, offset, false)
-	req.Fields = []string{"host", "author", "author_name", "lang", "tags", "created", "url", "summary", "text"}
-	req.Highlight = bleve.NewHighlightWithStyle("html")
-	req.Highlight.AddField("text")
-	req.SortBy([]string{"-_score", "-created", "_id"})
+	req := bleve.NewSearchRequestOptions(bq, limit, 0, false)
+	req.Fields = storedFields
+	req.IncludeLocations = pl.p.hasText()
+	idSort := &search.SortDocID{}
+	if pl.sort == model.SortNewest {
+		req.SortByCustom(search.SortOrder{
+			&search.SortField{Field: fieldCreated, Desc: true, Type: search.SortFieldAsDate, Missing: search.SortFieldMissingLast},
+			idSort,
+		})
+	} else {
+		req.SortByCustom(search.SortOrder{&search.SortScore{Desc: true}, idSort})
+	}
+	if after != nil {
+		req.SearchAfter = after
+	}
+	if q.Facets {
+		req.AddFacet("instance", bleve.NewFacetRequest(fieldHost, facetSize))
+		req.AddFacet("language", bleve.NewFacetRequest(fieldLang, facetSize))
+		req.AddFacet("hashtag", bleve.NewFacetRequest(fieldTags, facetSize))
+		// Months are few (one a month): count them all, then keep the
+		// newest.
+		req.AddFacet("month", bleve.NewFacetRequest(fieldMonth, 10000))
+	}
 	sr, err := ix.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return res, fmt.Errorf("searching index: %w", err)
@@ -250,10 +576,66 @@ func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchR
 	for _, h := range sr.Hits {
 		res.Hits = append(res.Hits, toHit(h))
 	}
-	if next := offset + len(sr.Hits); uint64(next) < sr.Total && next <= MaxOffset && len(sr.Hits) == limit {
-		res.NextCursor = encodeCursor(next)
+	if len(sr.Hits) == limit && uint64(limit) < sr.Total {
+		last := sr.Hits[len(sr.Hits)-1]
+		c := cursor{Sort: pl.sort, Keys: []string{strconv.FormatFloat(last.Score, 'g', -1, 64), last.ID}}
+		if pl.sort == model.SortNewest && len(last.DecodedSort) > 0 {
+			c.Keys[0] = last.DecodedSort[0]
+		}
+		res.NextCursor = encodeCursor(c)
+	}
+	if q.Facets {
+		res.Facets = facetsOf(sr.Facets)
 	}
 	return res, nil
+}
+
+// rescore updates a relevance cursor's score to what its post scores now.
+// Scores depend on index-wide statistics (document counts, term
+// frequencies), so a post added since the previous page shifts every
+// score a little; anchoring the cursor on the last post shown, rescored,
+// keeps the next page starting right after it. When that post is gone,
+// the old score is kept.
+func (ix *Index) rescore(ctx context.Context, q query.Query, after []string) ([]string, error) {
+	b := bleve.NewBooleanQuery()
+	b.AddMust(q)
+	b.AddFilter(bleve.NewDocIDQuery([]string{after[1]}))
+	req := bleve.NewSearchRequestOptions(b, 1, 0, false)
+	sr, err := ix.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("rescoring cursor: %w", err)
+	}
+	if len(sr.Hits) == 1 {
+		return []string{strconv.FormatFloat(sr.Hits[0].Score, 'g', -1, 64), after[1]}, nil
+	}
+	return after, nil
+}
+
+// facetsOf converts Bleve's facet results: terms by count (ties by
+// value), months newest first.
+func facetsOf(fr search.FacetResults) *model.Facets {
+	terms := func(name string) []model.FacetCount {
+		out := []model.FacetCount{}
+		r, ok := fr[name]
+		if !ok || r.Terms == nil {
+			return out
+		}
+		for _, t := range r.Terms.Terms() {
+			out = append(out, model.FacetCount{Value: t.Term, Count: t.Count})
+		}
+		slices.SortStableFunc(out, func(a, b model.FacetCount) int {
+			if a.Count != b.Count {
+				return b.Count - a.Count
+			}
+			return strings.Compare(a.Value, b.Value)
+		})
+		return out
+	}
+	f := &model.Facets{Instance: terms("instance"), Language: terms("language"), Hashtag: terms("hashtag")}
+	months := terms("month")
+	slices.SortFunc(months, func(a, b model.FacetCount) int { return strings.Compare(b.Value, a.Value) })
+	f.Month = months[:min(len(months), facetSize)]
+	return f
 }
 
 func toHit(h *search.DocumentMatch) model.SearchHit {
@@ -263,18 +645,19 @@ func toHit(h *search.DocumentMatch) model.SearchHit {
 	}
 	hit := model.SearchHit{
 		URI:        h.ID,
-		URL:        str("url"),
-		Host:       str("host"),
-		Author:     str("author"),
-		AuthorName: str("author_name"),
-		Language:   str("lang"),
-		Summary:    str("summary"),
+		URL:        str(fieldURL),
+		Host:       str(fieldHost),
+		Author:     str(fieldAuthor),
+		AuthorName: str(fieldAuthorName),
+		Language:   str(fieldLang),
+		Kind:       str(fieldKind),
+		Sensitive:  str(fieldSensitive) == "1",
 		Score:      h.Score,
 	}
-	if c, err := time.Parse(time.RFC3339, str("created")); err == nil {
+	if c, err := time.Parse(time.RFC3339, str(fieldCreated)); err == nil {
 		hit.Created = c.UTC()
 	}
-	switch tags := h.Fields["tags"].(type) {
+	switch tags := h.Fields[fieldTags].(type) {
 	case string:
 		hit.Tags = []string{tags}
 	case []any:
@@ -284,36 +667,13 @@ func toHit(h *search.DocumentMatch) model.SearchHit {
 			}
 		}
 	}
-	if frags := h.Fragments["text"]; len(frags) > 0 {
-		hit.Snippet = strings.Join(frags, " … ")
-	} else {
-		hit.Snippet = html.EscapeString(cut(str("text"), snippetRunes))
-	}
-	return hit
-}
-
-func cut(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
-}
-
-func encodeCursor(offset int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset)))
-}
-
-func decodeCursor(c string) (int, error) {
-	if c == "" {
-		return 0, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err == nil {
-		if s, ok := strings.CutPrefix(string(b), "o:"); ok {
-			if n, err := strconv.Atoi(s); err == nil && n >= 0 && n <= MaxOffset {
-				return n, nil
-			}
+	for _, fam := range familyNames {
+		if s := str(fieldOf(fieldSummary, fam)); s != "" {
+			hit.Summary = s
+		}
+		if f := fieldOf(fieldText, fam); str(f) != "" {
+			hit.Snippet = snippet(str(f), h.Locations[f], snippetRunes)
 		}
 	}
-	return 0, fmt.Errorf("%w: invalid cursor", model.ErrBadQuery)
+	return hit
 }

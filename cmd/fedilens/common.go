@@ -210,6 +210,9 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
+// DefaultPostRetention is how long posts are kept: 90 days.
+const DefaultPostRetention = 90 * 24 * time.Hour
+
 // crawlFlags are the crawl settings of run and crawl.
 type crawlFlags struct {
 	hostDelay     time.Duration
@@ -218,9 +221,15 @@ type crawlFlags struct {
 	maxInFlight   int
 	recrawlAfter  time.Duration
 	posts         bool
-	simInstances  int
-	simSeed       int64
-	progress      io.Writer // a terminal for the live progress line, or nil
+	// The posts crawl: retention, revalidation, per-visit budget.
+	postRetention       time.Duration
+	postRevalidateAfter time.Duration
+	maxPostRequests     int
+	// postState is set by setupCrawl (cursors and stored posts), not a flag.
+	postState    crawler.PostState
+	simInstances int
+	simSeed      int64
+	progress     io.Writer // a terminal for the live progress line, or nil
 
 	// The per-domain cap of unproven hosts and the dead-host rule
 	// (crawler/farms.go).
@@ -248,6 +257,9 @@ func (f *crawlFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 64, "requests in flight over all hosts")
 	fs.DurationVar(&f.recrawlAfter, "recrawl-after", crawler.RecrawlDefault, "how long a snapshot stays fresh; 0 means every host is due now")
 	fs.BoolVar(&f.posts, "posts", true, "ingest public posts of authors who opted in")
+	fs.DurationVar(&f.postRetention, "post-retention", DefaultPostRetention, "posts older than this are not read and are expired from the index and the store; 0: keep forever")
+	fs.DurationVar(&f.postRevalidateAfter, "post-revalidate-after", 7*24*time.Hour, "how often an author's stored posts are listed in full to notice deletions; 0: at every visit")
+	fs.IntVar(&f.maxPostRequests, "max-post-requests", crawler.DefaultMaxPostRequests, "requests one visit's posts crawl may send; the next visit continues")
 	fs.IntVar(&f.simInstances, "sim", 0, "crawl an in-process simulated fediverse of this many instances (offline demo); sets seeds, --resolve, --allow-net and the CA")
 	fs.Int64Var(&f.simSeed, "sim-seed", 1, "seed of the simulated fediverse")
 	fs.IntVar(&f.maxUnprovenPerDomain, "max-unproven-per-domain", crawler.DefaultMaxUnprovenPerDomain,
@@ -263,7 +275,11 @@ func simSetup(ctx context.Context, c *common, f *crawlFlags, log *slog.Logger) (
 	if f.simInstances <= 0 {
 		return nil, func() {}, nil
 	}
-	sim := fedisim.New(fedisim.Options{Seed: f.simSeed, Instances: f.simInstances, Logger: log.With("component", "sim")})
+	// The simulated present is today (whole days, so one day's runs are
+	// the same world): its posts are recent, as a demo's should be, and
+	// the retention limit does not expire them.
+	sim := fedisim.New(fedisim.Options{Seed: f.simSeed, Instances: f.simInstances, Now: time.Now().UTC().Truncate(24 * time.Hour),
+		Logger: log.With("component", "sim")})
 	srv, err := sim.Start(ctx, "127.0.0.1:0", "")
 	if err != nil {
 		return nil, nil, fmt.Errorf("starting simulated fediverse: %w", err)
@@ -316,6 +332,7 @@ func newCrawler(c *common, f *crawlFlags, seeds []crawler.Seed, client *httpclie
 	return crawler.New(crawler.Options{
 		Seeds:         seeds,
 		Client:        client.HTTPClient(),
+		ReleaseHost:   func(h string) { client.CloseHost(h) },
 		UserAgent:     c.ua(),
 		HostDelay:     hostDelay,
 		MaxCrawlDelay: f.maxCrawlDelay,
@@ -323,9 +340,14 @@ func newCrawler(c *common, f *crawlFlags, seeds []crawler.Seed, client *httpclie
 		MaxInFlight:   f.maxInFlight,
 		RecrawlAfter:  f.recrawlAfter,
 		Posts:         f.posts,
-		Progress:      f.progress,
-		Policy:        c.ctl.hostPolicy(),
-		Controls:      c.ctl.crawlerControls(),
+		PostState:     f.postState,
+		PostRetention: f.postRetention,
+		// 0 (every visit) is the crawler's zero value too.
+		PostRevalidateAfter: f.postRevalidateAfter,
+		MaxPostRequests:     f.maxPostRequests,
+		Progress:            f.progress,
+		Policy:              c.ctl.hostPolicy(),
+		Controls:            c.ctl.crawlerControls(),
 
 		MaxUnprovenPerDomain: offIfZero(f.maxUnprovenPerDomain),
 		DeadAfter:            offIfZero(f.deadAfter),

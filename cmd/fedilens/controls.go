@@ -50,6 +50,8 @@ type controls struct {
 	store      *store.Store
 	adminToken string
 	log        *slog.Logger
+	// forget backs the admin API's forget; nil without an index.
+	forget *forgetter
 }
 
 // openControls builds the controls over st (and ix, the index this
@@ -74,6 +76,9 @@ func (c *common) openControls(ctx context.Context, st *store.Store, ix *indexer.
 		ropts.Index = ix
 	}
 	ctl := &controls{policy: pol, refresher: policy.NewRefresher(ropts), store: st, adminToken: c.adminToken, log: log}
+	if ix != nil {
+		ctl.forget = &forgetter{st: st, ix: ix}
+	}
 	log.Info("operator controls loaded", "denylist_entries", deny.Len(), "optouts", len(pol.OptedOut()), "admin_api", c.adminToken != "")
 	c.ctl = ctl
 	return ctl, nil
@@ -108,6 +113,7 @@ func (ctl *controls) registerAPI(a *api.API, mux *http.ServeMux) {
 		OnOptOutsChanged: ctl.policy.Reload,
 		Submissions:      ctl.store,
 		Policy:           ctl.policy,
+		Forget:           ctl.forgetAPI(),
 	})
 }
 

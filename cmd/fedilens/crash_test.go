@@ -86,7 +86,7 @@ func TestKill9ThenResume(t *testing.T) {
 	}
 	require.ElementsMatch(t, want, keys(got))
 	var wantPosts []string
-	for _, p := range env.sim.Truth().TimelinePosts(env.seeds) {
+	for _, p := range env.sim.Truth().Posts(env.seeds, time.Time{}) {
 		wantPosts = append(wantPosts, p.URI)
 	}
 	sort.Strings(wantPosts)

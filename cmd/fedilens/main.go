@@ -6,7 +6,7 @@
 //
 //	fedilens <command> [flags]
 //
-// Commands: run, crawl, serve, export, sim, optout, version. Every command takes
+// Commands: run, crawl, serve, export, sim, optout, forget, version. Every command takes
 // --help.
 package main
 
@@ -35,6 +35,7 @@ Commands:
   serve    serve the API and dashboard over what is stored
   export   write a dated dataset snapshot
   optout   add, remove or list the hosts whose admins opted out
+  forget   remove an author's or an instance's posts at once, and keep them out
   sim      serve the simulated fediverse alone (demos, tests, benchmarks)
   version  print the version
 
@@ -55,6 +56,7 @@ var commands = []command{
 	{"export", runExport},
 	{"sim", runSim},
 	{"optout", runOptOut},
+	{"forget", runForget},
 }
 
 func main() {

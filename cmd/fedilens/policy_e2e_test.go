@@ -151,7 +151,7 @@ func TestDenylistAndOptOutCensus(t *testing.T) {
 	// Posts: exactly the ground truth's, of the hosts in the census.
 	var wantPosts []string
 	byHost := map[string][]string{}
-	for _, p := range truth.TimelinePosts(append(append([]string(nil), env.seeds...), submitted)) {
+	for _, p := range truth.Posts(append(append([]string(nil), env.seeds...), submitted), time.Time{}) {
 		host := p.Author[strings.LastIndexByte(p.Author, '@')+1:]
 		if _, ok := want[host]; ok {
 			wantPosts = append(wantPosts, p.URI)

@@ -98,6 +98,7 @@ func setupCrawl(ctx context.Context, c *common, f *crawlFlags, log *slog.Logger,
 	}
 	s.closers = append([]func(){stopSim}, s.closers...) // the simulator stops last
 	pipe := pipeline.New(s.st, s.ix, pipeline.Options{Logger: log.With("component", "pipeline")})
+	c.ctl.usePipeline(pipe)
 	s.closers = append(s.closers, func() {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
@@ -105,10 +106,56 @@ func setupCrawl(ctx context.Context, c *common, f *crawlFlags, log *slog.Logger,
 			log.Error("final flush failed", "err", err)
 		}
 	})
+	if f.posts && f.postRetention > 0 {
+		stopExpiry := expirePosts(ctx, pipe, f.postRetention, log)
+		s.closers = append(s.closers, stopExpiry)
+	}
+	f.postState = postState{st: s.st, ix: s.ix}
 	m, err := newCrawler(c, f, seeds, client, pipe, s.st, log, reg)
 	if err != nil {
 		s.close()
 		return nil, err
 	}
 	return &crawlJob{storage: s, reg: reg, m: m}, nil
+}
+
+// expireEvery is how often posts past the retention limit are purged.
+const expireEvery = time.Hour
+
+// expirePosts purges the posts older than the retention limit from the
+// index and the store now and then every expireEvery, until the returned
+// stop func is called.
+func expirePosts(ctx context.Context, pipe *pipeline.Pipeline, retention time.Duration, log *slog.Logger) (stop func()) {
+	expire := func() {
+		before := time.Now().Add(-retention)
+		n, err := pipe.Expire(ctx, before)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("expiring old posts failed", "before", before, "err", err)
+		case n > 0:
+			log.Info("expired old posts", "before", before.Format(time.RFC3339), "posts", n)
+		}
+	}
+	expire()
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(expireEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				expire()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }

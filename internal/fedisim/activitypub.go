@@ -120,6 +120,14 @@ func (s *Sim) routeContent(w http.ResponseWriter, r *http.Request, in *instance)
 		writeJSON(w, http.StatusUnauthorized, []byte(`{"error":"Unauthorized: http request wasn't signed or http signature was invalid: (verifier)"}`), "application/json")
 		return true
 	}
+	if t.kind != targetPage && ap && in.authFetch && r.Header.Get("Signature") == "" {
+		// Mastodon in secure mode (AUTHORIZED_FETCH).
+		writeJSON(w, http.StatusUnauthorized, []byte(`{"error":"Request not signed"}`), "application/json; charset=utf-8")
+		return true
+	}
+	if s.serveGone(w, r, in, t) {
+		return true
+	}
 	if t.kind == targetPage || !ap {
 		s.servePage(w, in, t)
 		return true
@@ -298,8 +306,12 @@ func (s *Sim) noteJSON(in *instance, pst *post) obj {
 	for _, t := range pst.tags {
 		tags = append(tags, obj{{"type", "Hashtag"}, {"href", "https://" + in.host + "/tags/" + t}, {"name", "#" + t}})
 	}
+	var inReplyTo any
+	if pst.inReplyTo != nil {
+		inReplyTo = pst.inReplyTo.uri
+	}
 	o := obj{
-		{"id", pst.uri}, {"type", "Note"}, {"summary", summary}, {"inReplyTo", nil},
+		{"id", pst.uri}, {"type", apType(pst)}, {"summary", summary}, {"inReplyTo", inReplyTo},
 		{"published", pst.created.UTC().Format(timeSeconds)}, {"url", pst.url},
 		{"attributedTo", pst.author.actorURI}, {"to", to}, {"cc", cc},
 		{"sensitive", pst.sensitive}, {"content", pst.contentHTML},
@@ -307,7 +319,10 @@ func (s *Sim) noteJSON(in *instance, pst *post) obj {
 	if pst.lang != "" {
 		o = append(o, kv{"contentMap", obj{{pst.lang, pst.contentHTML}}})
 	}
-	o = append(o, kv{"attachment", arr{}}, kv{"tag", tags})
+	o = append(o, kv{"attachment", attachmentsJSON(pst)}, kv{"tag", tags})
+	if pst.poll != nil {
+		o = append(o, questionJSON(pst)...)
+	}
 	if in.kind == swMisskey || in.kind == swSharkey || in.kind == swFirefish || in.kind == swFedired {
 		o = append(o, kv{"_misskey_content", htmlText(pst.contentHTML)}, kv{"source", obj{{"content", htmlText(pst.contentHTML)}, {"mediaType", "text/x.misskeymarkdown"}}})
 	}

@@ -32,6 +32,9 @@ type account struct {
 	created                        time.Time
 	followers, following           int
 	posts                          []*post // newest first
+	// gone: the account was deleted (an epoch change); planted: it was
+	// added for the relevance cases and is exempt from epoch changes.
+	gone, planted bool
 }
 
 // mention is a mention of another account inside a post.
@@ -58,6 +61,13 @@ type post struct {
 	replies     int
 	reblogs     int
 	favourites  int
+	// The extras (extras.go): media, the post answered, a poll, the
+	// object type; gone marks a post deleted by an epoch change.
+	media     []media
+	inReplyTo *post
+	poll      *poll
+	kind      string // note, article, question
+	gone      bool
 }
 
 // target is what a content path serves.
@@ -79,6 +89,12 @@ type content struct {
 	accounts []*account
 	posts    []*post // all posts, newest first
 	paths    map[string]target
+	// goneAccounts and gonePosts were deleted by epoch changes: their
+	// URLs answer 410, 404 or a Tombstone (epoch.go).
+	goneAccounts []*account
+	gonePosts    []*post
+	// nextSeq is the next unused post sequence number.
+	nextSeq int
 }
 
 var usernames = []string{
@@ -141,16 +157,51 @@ var hostileHTML = []string{
 
 var contentWarnings = []string{"politics", "food", "eye contact", "long post", "mental health", "spoilers: The Expanse"}
 
-// contentOf returns the instance's accounts and posts, generating them on
-// first use. Generation is a pure function of the world seed and the
-// instance, so lazy and eager generation agree.
+// contentOf returns the instance's accounts and posts at the current
+// epoch, generating them on first use. Generation is a pure function of
+// the world seed, the options, the instance and the epoch, so lazy and
+// eager generation agree.
 func (w *world) contentOf(in *instance) *content {
-	in.contentOnce.Do(func() { in.content = w.generateContent(in) })
-	return in.content
+	e := int(w.epoch.Load())
+	if e == 0 {
+		in.contentOnce.Do(func() { in.content = w.generateContent(in) })
+		return in.content
+	}
+	in.epochMu.Lock()
+	defer in.epochMu.Unlock()
+	if in.epochContent == nil || in.epochN != e {
+		in.epochContent, in.epochN = w.contentAt(in, e), e
+	}
+	return in.epochContent
 }
 
+// generateContent is the content at epoch 0.
 func (w *world) generateContent(in *instance) *content {
-	c := &content{paths: map[string]target{}}
+	c := w.generateBase(in)
+	c.buildPaths()
+	return c
+}
+
+// contentAt is the content at epoch e: epoch 0 with the changes of epochs
+// 1 to e applied in order.
+func (w *world) contentAt(in *instance, e int) *content {
+	c := w.contentState(in, e)
+	c.buildPaths()
+	return c
+}
+
+// contentState is contentAt without the path index (for the truth).
+func (w *world) contentState(in *instance, e int) *content {
+	c := w.generateBase(in)
+	for j := 1; j <= e; j++ {
+		w.applyEpoch(in, c, j)
+	}
+	return c
+}
+
+// generateBase generates the epoch-0 accounts and posts, without paths.
+func (w *world) generateBase(in *instance) *content {
+	c := &content{}
 	p := in.prof()
 	if !p.hasAccounts {
 		return c
@@ -167,11 +218,18 @@ func (w *world) generateContent(in *instance) *content {
 	pool := append([]string(nil), usernames...)
 	r.shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
 	seq := 0
-	publicLeft, totalLeft := 20, 40
+	// Options.PostScale multiplies the posts per account and the caps;
+	// at 1 the draws are exactly those of the original world.
+	scale := max(1, w.postScale)
+	publicLeft, totalLeft := 20*scale, 40*scale
 	for i := 0; i < n; i++ {
 		a := w.makeAccount(in, r, pool[i], i)
 		c.accounts = append(c.accounts, a)
-		for k := r.intn(7); k > 0 && totalLeft > 0; k-- {
+		k := r.intn(7)
+		if scale > 1 {
+			k = k*scale + 2*(scale-1)
+		}
+		for ; k > 0 && totalLeft > 0; k-- {
 			pst := w.makePost(in, r, a, c, seq)
 			if pst.visibility == "public" {
 				if publicLeft == 0 {
@@ -193,6 +251,29 @@ func (w *world) generateContent(in *instance) *content {
 	for _, pst := range c.posts {
 		w.assignPostIDs(in, r, pst)
 	}
+	c.nextSeq = seq
+	w.decorate(in, c, c.posts)
+	w.plantRelevance(in, c)
+	return c
+}
+
+// buildPaths indexes the content paths: live accounts and posts, and the
+// gone ones (which answer 410, 404 or a Tombstone).
+func (c *content) buildPaths() {
+	c.paths = make(map[string]target, 2*len(c.accounts)+2*len(c.posts))
+	for _, a := range c.goneAccounts {
+		c.paths[a.actorPath] = target{kind: targetActor, account: a}
+		c.paths[a.outboxPath] = target{kind: targetOutbox, account: a}
+		if u := pathOf(a.profileURL); u != a.actorPath {
+			c.paths[u] = target{kind: targetPage, account: a}
+		}
+	}
+	for _, pst := range c.gonePosts {
+		c.paths[pst.objectPath] = target{kind: targetObject, post: pst}
+		if pst.urlPath != pst.objectPath {
+			c.paths[pst.urlPath] = target{kind: targetPage, post: pst}
+		}
+	}
 	for _, a := range c.accounts {
 		c.paths[a.actorPath] = target{kind: targetActor, account: a}
 		c.paths[a.outboxPath] = target{kind: targetOutbox, account: a}
@@ -206,7 +287,6 @@ func (w *world) generateContent(in *instance) *content {
 			c.paths[pst.urlPath] = target{kind: targetPage, post: pst}
 		}
 	}
-	return c
 }
 
 func newer(a, b *post) bool {
@@ -242,22 +322,28 @@ func (w *world) makeAccount(in *instance, r *rng, username string, i int) *accou
 		a.displayName = r.pick(hostileDisplayNames)
 	}
 
-	// Consent flags, as far as the program (and version) has them.
+	// Consent flags, as far as the program (and version) has them. The
+	// scaled world of the posts work (PostScale > 1) is one where most
+	// people who can opt in did: the same draws, other odds.
+	pIndexable, pNoIndex, pBioOptOut := 0.5, 0.15, 0.12
+	if w.postScale > 1 {
+		pIndexable, pNoIndex, pBioOptOut = 0.95, 0.04, 0.05
+	}
 	switch in.kind {
 	case swMastodon:
 		switch {
 		case versionAtLeast(in.version, 4, 3):
-			a.indexable = boolPtr(r.chance(0.5))
+			a.indexable = boolPtr(r.chance(pIndexable))
 		case versionAtLeast(in.version, 4, 2):
 			// 4.2 publishes indexable on the actor only; the simulation keeps
 			// it false so that the REST and ActivityPub views agree.
 			a.indexable = boolPtr(false)
 		}
 		if versionAtLeast(in.version, 4, 0) {
-			a.noindex = r.chance(0.15)
+			a.noindex = r.chance(pNoIndex)
 		}
 	case swGoToSocial, swWordPress:
-		a.indexable = boolPtr(r.chance(0.5))
+		a.indexable = boolPtr(r.chance(pIndexable))
 	}
 	a.discoverable = r.chance(0.6)
 	a.discoverableNull = !a.discoverable && in.kind == swMastodon && r.chance(0.3)
@@ -265,9 +351,9 @@ func (w *world) makeAccount(in *instance, r *rng, username string, i int) *accou
 	// Bio, with opt-out words and decoys at word boundaries.
 	text := html.EscapeString(html.UnescapeString(r.pick(bioTemplates)))
 	switch x := r.float(); {
-	case x < 0.12:
+	case x < pBioOptOut:
 		text = bioWithTag(text, r.pick(optOuts), r.chance(0.3), h)
-	case x < 0.20:
+	case x < pBioOptOut+0.08:
 		text = bioWithTag(text, r.pick(decoys), false, h)
 	}
 	a.noteHTML = "<p>" + text + "</p>"

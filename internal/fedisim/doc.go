@@ -7,9 +7,13 @@
 // paths, "metadata":[], "openRegistrations":"FALSE", missing usage fields,
 // a capitalised software name, GoToSocial's robots.txt, Misskey's POST API.
 //
-// The world is a pure function of Options.Seed and Options.Instances, and
-// the simulation knows its ground truth exactly (Truth), so a test can crawl
-// it and compare what was stored. A share of the instances is hostile or
+// The world is a pure function of Options.Seed and Options.Instances (and
+// PostScale, PlantRelevance and the epoch), and the simulation knows its
+// ground truth exactly (Truth), so a test can crawl it and compare what was
+// stored. Options.PostScale multiplies the posts (3,000 instances at scale
+// 8 hold about 237,000 posts); Sim.Advance moves to the next epoch, in which
+// some authors withdraw consent, some posts are deleted and some are
+// published (epoch.go); Truth always describes the current epoch. A share of the instances is hostile or
 // broken (see the Behaviour constants); Options.NoHostile turns that off.
 //
 // Host names are under reserved TLDs only (.example, .test), so nothing
@@ -20,8 +24,8 @@
 //
 // # The crawler's rules
 //
-// Truth.Census and Truth.TimelinePosts encode what a correct, polite
-// crawler stores. The rules are:
+// Truth.Census, Truth.TimelinePosts and Truth.Posts encode what a correct,
+// polite crawler stores. The rules are:
 //
 //  1. Discovered hosts are the seeds plus every valid host name in the
 //     published peer list of every stored instance, and the hosts of the
@@ -46,12 +50,27 @@
 //     opt-out word: #nobot, #nobots, #noindex, #nosearch, or the bare words
 //     noindex and nosearch, case-insensitively and on word boundaries after
 //     reducing HTML to text ("#nobotany" and "noindexing" do not count).
-//  5. The thin post path: for each stored Mastodon instance whose robots.txt
-//     allows /api/v1/timelines/public and whose local timeline is public
-//     (InstanceTruth.PublicTimeline), the first page of
+//  5. Posts (Truth.Posts): for each stored instance that is not Private, of
+//     the Mastodon API family (Mastodon, Pleroma, Akkoma, GoToSocial,
+//     Pixelfed, Friendica), not APIAuthRequired, and whose robots.txt allows
+//     /api/v1/directory and /api/v1/accounts/ (InstanceTruth.PostAccess
+//     "ok"): the authors are the accounts listed in the local directory
+//     (/api/v1/directory?local=true, every page) plus the authors of the
+//     local public timeline (every page, when PublicTimeline and robots.txt
+//     allows /api/v1/timelines/public), at the current epoch or any earlier
+//     one (a crawler rechecks the authors it knows; an author who left the
+//     directory but still consents keeps her posts). For each such author
+//     who still exists and consents (rule 4, read from the Account entity),
+//     every post with visibility=public that /api/v1/accounts/:id/statuses
+//     lists, created at or after the retention cut-off. Nothing else.
+//     5a. The thin post path (Truth.TimelinePosts, and the posts rule 1
+//     reads mentions from): for each stored Mastodon instance whose
+//     robots.txt allows /api/v1/timelines/public and whose local timeline
+//     is public (InstanceTruth.PublicTimeline), the first page of
 //     /api/v1/timelines/public?local=true&limit=40 (newest first), keeping
 //     the posts whose author consents. The public timeline only ever holds
-//     visibility=public posts.
+//     visibility=public posts. Rule 1 reads the epoch-0 pages: later epochs
+//     publish no remote mentions, and a crawler keeps what it discovered.
 //
 // # The spam farm
 //
@@ -76,8 +95,30 @@
 // HTML page otherwise. The Mastodon API family answers /api/v1/instance,
 // /api/v2/instance (Mastodon 4.0+, GoToSocial), /api/v1/instance/peers,
 // /api/v1/instance/activity and /domain_blocks (Mastodon),
-// /api/v1/directory, /api/v1/accounts/lookup and /api/v1/timelines/public
-// (local=true, limit <= 40, max_id/min_id/since_id, Link header). The
+// /api/v1/directory (local=true, offset, limit <= 80 (default 40),
+// order=active by latest post or order=new by account creation; exactly
+// the live accounts with discoverable true), /api/v1/accounts/lookup,
+// /api/v1/accounts/:id, /api/v1/accounts/:id/statuses (public and unlisted
+// posts, newest first, limit <= 40 (default 20), max_id/since_id/min_id,
+// exclude_replies, exclude_reblogs, only_media, tagged, pinned=true always
+// empty, Link header with next=max_id of the last and prev=min_id of the
+// first item), /api/v1/statuses/:id (public and unlisted only, 404 when
+// deleted) and /api/v1/timelines/public (local=true, limit <= 40,
+// max_id/min_id/since_id, Link header); unknown ids answer 404
+// {"error":"Record not found"}. GoToSocial answers 401 to the accounts and
+// statuses endpoints, snac does not have them. Mastodon instances with
+// APIAuthRequired answer 401 {"error":"This API requires an authenticated
+// user"} to /api/v1/accounts*, /api/v1/statuses*, /api/v1/directory and
+// /api/v1/timelines*; those with AuthorizedFetch answer 401 to unsigned
+// ActivityPub GETs. Statuses carry media_attachments (with description,
+// the alt text, on most), in_reply_to_id, mentions, tags, card null and a
+// poll on a few; ActivityPub objects are Notes, Articles (WriteFreely) or
+// Questions (polls), with attachment names, inReplyTo, and as:Public in
+// "to" only for public posts (unlisted: in "cc"). Actors carry
+// discoverable and, where the program has it, indexable (toot:indexable
+// in @context). Deleted posts answer 410 on Mastodon, a Tombstone (200) on
+// Pleroma and Akkoma, 404 elsewhere; deleted accounts 410 (Mastodon) or
+// 404. The
 // Misskey family answers POST /api/meta, /api/federation/instances and
 // /api/notes/local-timeline; Lemmy /api/v3/site and
 // /api/v3/federated_instances; PeerTube /api/v1/config and /api/v1/videos.

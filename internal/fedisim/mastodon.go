@@ -25,6 +25,9 @@ func (s *Sim) routeMastodonAPI(w http.ResponseWriter, r *http.Request, in *insta
 		return false
 	}
 	path := r.URL.Path
+	if apiAuthRefused(w, in, path) {
+		return true
+	}
 	switch path {
 	case "/api/v1/instance":
 		s.serveInstanceV1(w, in)
@@ -61,7 +64,7 @@ func (s *Sim) routeMastodonAPI(w http.ResponseWriter, r *http.Request, in *insta
 		}
 		s.serveAccountLookup(w, r, in)
 	default:
-		return false
+		return s.routeMastodonAccounts(w, r, in, path)
 	}
 	return true
 }
@@ -398,10 +401,8 @@ func (s *Sim) serveDirectory(w http.ResponseWriter, r *http.Request, in *instanc
 	q := r.URL.Query()
 	p := parsePage(q, 40, 80)
 	var list arr
-	for _, a := range s.world.contentOf(in).accounts {
-		if a.discoverable {
-			list = append(list, s.accountJSON(in, a))
-		}
+	for _, a := range directoryAccounts(s.world.contentOf(in), q.Get("order")) {
+		list = append(list, s.accountJSON(in, a))
 	}
 	if p.offset >= len(list) {
 		list = arr{}
@@ -495,16 +496,20 @@ func (s *Sim) statusJSON(in *instance, pst *post) obj {
 	if pst.lang == "" {
 		lang = nil
 	}
+	var replyID, replyAccount any
+	if t := pst.inReplyTo; t != nil {
+		replyID, replyAccount = t.id, t.author.id
+	}
 	o := obj{
 		{"id", pst.id}, {"created_at", pst.created.UTC().Format(timeMillis)},
-		{"in_reply_to_id", nil}, {"in_reply_to_account_id", nil},
+		{"in_reply_to_id", replyID}, {"in_reply_to_account_id", replyAccount},
 		{"sensitive", pst.sensitive}, {"spoiler_text", pst.summary}, {"visibility", pst.visibility},
 		{"language", lang}, {"uri", pst.uri}, {"url", pst.url},
 		{"replies_count", pst.replies}, {"reblogs_count", pst.reblogs}, {"favourites_count", pst.favourites},
 		{"edited_at", nil}, {"content", pst.contentHTML}, {"reblog", nil},
 		{"account", s.accountJSON(in, pst.author)},
-		{"media_attachments", arr{}}, {"mentions", mentions}, {"tags", tags}, {"emojis", arr{}},
-		{"card", nil}, {"poll", nil},
+		{"media_attachments", mediaJSON(pst)}, {"mentions", mentions}, {"tags", tags}, {"emojis", arr{}},
+		{"card", nil}, {"poll", pollJSON(pst, s.opts.Now)},
 	}
 	switch in.kind {
 	case swPleroma, swAkkoma:

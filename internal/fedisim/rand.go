@@ -18,6 +18,10 @@ const (
 	saltContent
 	saltDead
 	saltWorld
+	saltAccess // API access modes (drawAccess)
+	saltExtras // media, replies, polls (decorate)
+	saltEpoch  // epoch changes (applyEpoch)
+	saltRelevance
 )
 
 // newRNG returns a generator whose stream is a pure function of parts.

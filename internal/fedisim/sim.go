@@ -45,6 +45,15 @@ type Options struct {
 	// Logger receives debug lines per request and listener errors;
 	// nil discards them.
 	Logger *slog.Logger
+	// PostScale multiplies the posts of every account and each instance's
+	// post caps (0 or 1: the original world). Options{Instances: 3000,
+	// PostScale: 8} has about 250,000 posts; the accounts and consent
+	// verdicts differ from the unscaled world's, as the draws interleave.
+	PostScale int
+	// PlantRelevance adds the accounts and posts of RelevanceCases to a
+	// few stored Mastodon instances (relevance.go). Off by default, so
+	// the default world is unchanged.
+	PlantRelevance bool
 }
 
 // Sim is a simulated fediverse: thousands of virtual instances of many
@@ -65,8 +74,9 @@ type Sim struct {
 	// at timing set it, to keep the suite fast.
 	skipDelays bool
 
-	truthOnce sync.Once
-	truth     *Truth
+	// truths caches the truth of each epoch built so far (epoch.go).
+	truthMu sync.Mutex
+	truths  []*Truth
 
 	caCert  *x509.Certificate
 	caDER   []byte
@@ -104,6 +114,9 @@ func New(opts Options) *Sim {
 		rlSeen: map[string]struct{}{},
 		certs:  map[string]*leafCert{},
 	}
+	s.world.postScale, s.world.plant = max(1, opts.PostScale), opts.PlantRelevance
+	s.world.drawAccess()
+	s.world.pickPlantHosts()
 	if err := s.initCA(); err != nil {
 		panic(fmt.Sprintf("fedisim: create CA: %v", err))
 	}
@@ -125,12 +138,28 @@ func (s *Sim) Hosts() []string {
 	return out
 }
 
-// Truth returns the ground truth, built on first use (for 20,000 instances
-// that generates every account and post, so call it only when needed). The
-// same value is returned every time; do not modify it.
+// Truth returns the ground truth of the current epoch, built on first use
+// (for 20,000 instances that generates every account and post, so call it
+// only when needed). The same value is returned for one epoch; do not
+// modify it. The truths of the earlier epochs are built too: Posts needs
+// the authors a crawler learnt at each of them.
 func (s *Sim) Truth() *Truth {
-	s.truthOnce.Do(func() { s.truth = s.buildTruth() })
-	return s.truth
+	return s.truthAt(s.Epoch())
+}
+
+// truthAt returns the truth of epoch e, building it and every earlier
+// one on first use.
+func (s *Sim) truthAt(e int) *Truth {
+	s.truthMu.Lock()
+	defer s.truthMu.Unlock()
+	for len(s.truths) <= e {
+		var prev *Truth
+		if n := len(s.truths); n > 0 {
+			prev = s.truths[n-1]
+		}
+		s.truths = append(s.truths, s.buildTruth(len(s.truths), prev))
+	}
+	return s.truths[e]
 }
 
 // ResetState forgets which path groups of rate-limited instances were

@@ -27,8 +27,18 @@ type Truth struct {
 	FarmHosts      []string
 	FarmJunkHosts  []string
 	FarmPublishers []string
+	// Epoch is the epoch this truth describes (see Sim.Advance).
+	Epoch int
 
 	index map[string]int
+	// prev is the truth of the previous epoch (nil at 0), base the truth
+	// of epoch 0: discovery (rule 1) uses epoch 0's timelines, and Posts
+	// the authors a crawler learnt at every epoch.
+	prev, base *Truth
+	// seeds are the Sim's seeds, for RelevanceCases; relevance the
+	// planted cases before filtering (relevance.go).
+	seeds     []string
+	relevance []RelevanceCase
 }
 
 // InstanceTruth is one instance as served.
@@ -80,13 +90,32 @@ type InstanceTruth struct {
 	// Isolated instances are never named in the peer list of a
 	// non-isolated instance, so no crawl from the seeds can find them.
 	Isolated bool
-	// Accounts are the instance's local accounts (none for Lemmy and
-	// PeerTube, whose content is not simulated as posts).
+	// Accounts are the instance's live local accounts at the truth's
+	// epoch (none for Lemmy and PeerTube, whose content is not simulated
+	// as posts); deleted accounts are absent.
 	Accounts []AccountTruth
+	// APIAuthRequired: Mastodon's DISALLOW_UNAUTHENTICATED_API_ACCESS;
+	// /api/v1/accounts*, /api/v1/statuses*, /api/v1/directory and
+	// /api/v1/timelines* answer 401 {"error":"This API requires an
+	// authenticated user"} (the instance documents and peers stay open).
+	APIAuthRequired bool
+	// AuthorizedFetch: ActivityPub actors, outboxes and objects answer 401
+	// to requests without a Signature header (GoToSocial always, Mastodon
+	// in secure mode).
+	AuthorizedFetch bool
+	// PostAccess is the model.PostAccess* verdict a crawler following
+	// rule 5 reaches for a stored instance: "private" (metadata.private),
+	// "unsupported" (not of the Mastodon API family), "disallowed"
+	// (robots.txt disallows /api/v1/directory or /api/v1/accounts/),
+	// "signature_required" (APIAuthRequired), else "ok"; checked in that
+	// order.
+	PostAccess string
 }
 
 // AccountTruth is one local account.
 type AccountTruth struct {
+	// ID is the server's own account id (/api/v1/accounts/:id).
+	ID       string
 	Username string
 	// Acct is user@host.
 	Acct string
@@ -136,6 +165,18 @@ type PostTruth struct {
 	Sensitive bool
 	// Mentions are the accts (user@host) the post mentions.
 	Mentions []string
+	// Kind is the object type, lower case: note, article (WriteFreely),
+	// question (a post with a poll).
+	Kind string
+	// AltText is the media descriptions joined by "\n" ("" for none).
+	AltText string
+	// InReplyTo is the URI of the post this one answers ("" for none).
+	InReplyTo string
+	// The counts as served.
+	Replies, Reblogs, Favourites int
+	// Links are the http(s) hrefs in the content that are not mentions or
+	// hashtags, sorted, without duplicates, at most 20.
+	Links []string
 }
 
 // Instance returns the truth for host.
@@ -249,8 +290,14 @@ func (t *Truth) crawl(seeds []string, excluded func(string) bool) (map[string]bo
 				push(p)
 			}
 		}
-		// Rule 1: hosts mentioned in the posts the crawler stores.
-		for _, p := range timelinePage(it) {
+		// Rule 1: hosts mentioned in the posts the crawler stores, as at
+		// epoch 0 (later epochs add no remote mentions, and a crawler
+		// keeps what it discovered).
+		src := it
+		if t.base != nil {
+			src = &t.base.Instances[idx]
+		}
+		for _, p := range timelinePage(src) {
 			for _, m := range p.Mentions {
 				if _, host, ok := strings.Cut(m, "@"); ok {
 					push(strings.ToLower(host))
@@ -316,13 +363,20 @@ func idGreater(a, b string) bool {
 	return a > b
 }
 
-// buildTruth materialises the truth of every instance.
-func (s *Sim) buildTruth() *Truth {
+// buildTruth materialises the truth of every instance at epoch; prev is
+// the truth of epoch-1 (nil for 0).
+func (s *Sim) buildTruth(epoch int, prev *Truth) *Truth {
 	w := s.world
-	t := &Truth{Now: w.now, index: make(map[string]int, len(w.instances))}
+	t := &Truth{Now: w.now, Epoch: epoch, prev: prev, seeds: s.Seeds(), index: make(map[string]int, len(w.instances))}
+	if prev != nil {
+		t.base = prev
+		if prev.base != nil {
+			t.base = prev.base
+		}
+	}
 	t.Instances = make([]InstanceTruth, 0, len(w.instances))
 	for _, in := range w.instances {
-		t.Instances = append(t.Instances, s.instanceTruth(in))
+		t.Instances = append(t.Instances, s.instanceTruth(in, epoch))
 	}
 	sort.Slice(t.Instances, func(i, j int) bool { return t.Instances[i].Host < t.Instances[j].Host })
 	for i := range t.Instances {
@@ -332,12 +386,13 @@ func (s *Sim) buildTruth() *Truth {
 	t.DeadHosts = append(t.DeadHosts, TrapHost)
 	sort.Strings(t.DeadHosts)
 	w.farmTruth(t)
+	t.relevance = w.relevanceCases()
 	return t
 }
 
 func i64(v int64) *int64 { return &v }
 
-func (s *Sim) instanceTruth(in *instance) InstanceTruth {
+func (s *Sim) instanceTruth(in *instance, epoch int) InstanceTruth {
 	w := s.world
 	p := in.prof()
 	it := InstanceTruth{
@@ -371,16 +426,20 @@ func (s *Sim) instanceTruth(in *instance) InstanceTruth {
 	}
 	it.RobotsStatus, it.Robots = robotsFor(in)
 	it.PublicTimeline = in.kind == swMastodon && in.tlLocal == tlPublic
+	it.APIAuthRequired = in.apiAuth
+	it.AuthorizedFetch = in.authFetch || in.kind == swGoToSocial
+	it.PostAccess = expectedPostAccess(&it)
 	// Generate afresh instead of going through the handler's cache: the
 	// result is identical, the handler may be filling the cache right now,
 	// and a truth of 20,000 instances should not pin every instance's path
 	// index in memory.
-	c := w.generateContent(in)
+	c := w.contentState(in, epoch)
 	if len(c.accounts) > 0 {
 		it.Accounts = make([]AccountTruth, 0, len(c.accounts))
 	}
 	for _, a := range c.accounts {
 		at := AccountTruth{
+			ID:           a.id,
 			Username:     a.username,
 			Acct:         a.username + "@" + in.host,
 			URI:          a.actorURI,
@@ -406,6 +465,9 @@ func (s *Sim) instanceTruth(in *instance) InstanceTruth {
 				Visibility: pst.visibility, Language: pst.lang, ContentHTML: pst.contentHTML,
 				Summary: pst.summary, Created: pst.created.UTC(), Tags: append([]string(nil), pst.tags...),
 				Sensitive: pst.sensitive, Mentions: mentionAccts(pst.mentions),
+				Kind: pst.kind, AltText: altText(pst), InReplyTo: replyURI(pst),
+				Replies: pst.replies, Reblogs: pst.reblogs, Favourites: pst.favourites,
+				Links: linksIn(pst.contentHTML),
 			})
 		}
 		it.Accounts = append(it.Accounts, at)

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 )
@@ -49,8 +50,20 @@ type instance struct {
 	// denyAllAgent: robots_deny_all names the fedilens token instead of "*".
 	denyAllAgent bool
 
+	// apiAuth: Mastodon's DISALLOW_UNAUTHENTICATED_API_ACCESS (the
+	// accounts, statuses, directory and timelines APIs answer 401);
+	// authFetch: AUTHORIZED_FETCH (unsigned ActivityPub GETs answer 401).
+	// GoToSocial always behaves as authFetch. Drawn by drawAccess.
+	apiAuth, authFetch bool
+	// plantSlot is 1 + the slot of a relevance plant host, 0 otherwise.
+	plantSlot int
+
 	contentOnce sync.Once
 	content     *content
+	// The content of the current epoch (> 0), cached per instance.
+	epochMu      sync.Mutex
+	epochN       int
+	epochContent *content
 }
 
 func (in *instance) has(b beh) bool { return in.beh&b != 0 }
@@ -70,6 +83,14 @@ type world struct {
 	// farm is the spam farm (farm.go); its hosts follow the trap entries
 	// in extra.
 	farm *farm
+
+	// postScale and plant are Options.PostScale and PlantRelevance;
+	// plantHosts are the instances that carry the relevance cases.
+	postScale  int
+	plant      bool
+	plantHosts []*instance
+	// epoch is the current epoch (epoch.go).
+	epoch atomic.Int64
 }
 
 func (w *world) peerName(ref int32) string {

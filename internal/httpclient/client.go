@@ -24,9 +24,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -62,6 +64,8 @@ const (
 	DefaultMaxRedirects          = 5
 	DefaultMaxBodyBytes          = 4 << 20
 	DefaultMaxIdleConnsPerHost   = 1
+	DefaultMaxIdleConns          = 1024
+	DefaultTLSSessionCacheSize   = 512
 	DefaultMaxConnsPerHost       = 2
 )
 
@@ -116,6 +120,17 @@ type Options struct {
 	// MaxIdleConnsPerHost and MaxConnsPerHost keep fedilens polite: it
 	// talks to thousands of hosts, each rarely and with little parallelism.
 	MaxIdleConnsPerHost, MaxConnsPerHost int
+	// MaxIdleConns bounds the kept-alive connections over all hosts. It
+	// must exceed the number of hosts visited at once: a smaller pool
+	// evicts a host's connection between two of its requests, and every
+	// request then pays a new TLS handshake (measured: 62% of the
+	// crawler's CPU went to handshakes with a pool of 100 and 256 workers).
+	MaxIdleConns int
+	// TLSSessionCacheSize is the number of TLS sessions kept for
+	// resumption (0 = default, negative = none). A resumed handshake skips
+	// the certificate chain verification, the costliest part of a new
+	// connection to a host seen before.
+	TLSSessionCacheSize int
 	// Resolver resolves host names; nil means net.DefaultResolver.
 	Resolver Resolver
 	// Logger receives debug records of refused dials and redirects; nil
@@ -126,6 +141,7 @@ type Options struct {
 // Client is the hardened client. It is safe for concurrent use.
 type Client struct {
 	hc           *http.Client
+	conns        *connTracker
 	maxRedirects int
 	log          *slog.Logger
 }
@@ -157,6 +173,7 @@ func New(opts Options) (*Client, error) {
 		allow:     allow,
 		overrides: ovr,
 		log:       log,
+		conns:     newConnTracker(),
 	}
 	d.net = &net.Dialer{
 		// The dial guard in DialContext checks what it resolved; Control
@@ -167,13 +184,17 @@ func New(opts Options) (*Client, error) {
 		KeepAlive: 30 * time.Second,
 	}
 
+	tlsConf := &tls.Config{
+		RootCAs:    opts.RootCAs,
+		MinVersion: tls.VersionTLS12,
+	}
+	if opts.TLSSessionCacheSize > 0 {
+		tlsConf.ClientSessionCache = tls.NewLRUClientSessionCache(opts.TLSSessionCacheSize)
+	}
 	tr := &http.Transport{
-		Proxy:       nil, // a proxy from the environment would bypass the dial guard
-		DialContext: d.DialContext,
-		TLSClientConfig: &tls.Config{
-			RootCAs:    opts.RootCAs,
-			MinVersion: tls.VersionTLS12,
-		},
+		Proxy:           nil, // a proxy from the environment would bypass the dial guard
+		DialContext:     d.DialContext,
+		TLSClientConfig: tlsConf,
 		// HTTP/1.1 only. A crawler sends one request at a time to a host,
 		// so HTTP/2's multiplexing gains nothing, and its connections live
 		// in a pool of their own that MaxIdleConns does not bound: visiting
@@ -186,7 +207,7 @@ func New(opts Options) (*Client, error) {
 		ResponseHeaderTimeout:  opts.ResponseHeaderTimeout,
 		IdleConnTimeout:        opts.IdleConnTimeout,
 		ExpectContinueTimeout:  time.Second,
-		MaxIdleConns:           100,
+		MaxIdleConns:           opts.MaxIdleConns,
 		MaxIdleConnsPerHost:    opts.MaxIdleConnsPerHost,
 		MaxConnsPerHost:        opts.MaxConnsPerHost,
 		MaxResponseHeaderBytes: maxResponseHeaderBytes,
@@ -194,7 +215,7 @@ func New(opts Options) (*Client, error) {
 		DisableCompression: true,
 	}
 
-	c := &Client{maxRedirects: opts.MaxRedirects, log: log}
+	c := &Client{maxRedirects: opts.MaxRedirects, log: log, conns: d.conns}
 	c.hc = &http.Client{
 		Transport: &bodyTransport{
 			base:         tr,
@@ -231,6 +252,12 @@ func setDefaults(o *Options) {
 	}
 	if o.MaxConnsPerHost <= 0 {
 		o.MaxConnsPerHost = DefaultMaxConnsPerHost
+	}
+	if o.MaxIdleConns <= 0 {
+		o.MaxIdleConns = DefaultMaxIdleConns
+	}
+	if o.TLSSessionCacheSize == 0 {
+		o.TLSSessionCacheSize = DefaultTLSSessionCacheSize
 	}
 	if o.Resolver == nil {
 		o.Resolver = net.DefaultResolver
@@ -293,6 +320,26 @@ type bodyTransport struct {
 	timeout time.Duration
 }
 
+// CloseHost closes the idle connections to host (a name, with or without
+// port) and returns how many it closed. A connection is busy from the
+// moment a request gets it until the response body is closed; busy ones
+// are left open (another visit may be following a redirect to the host).
+// The transport notices the closed idle connections and dials anew if the
+// host is asked again.
+func (c *Client) CloseHost(host string) int { return c.conns.closeHost(host) }
+
+// OpenConns returns the number of open connections (idle or busy).
+func (c *Client) OpenConns() int { return c.conns.open() }
+
+// CloseIdleConnections closes the idle connections of the underlying
+// transport, so http.Client.CloseIdleConnections (and a crawler that is
+// done with its hosts) really releases them.
+func (t *bodyTransport) CloseIdleConnections() {
+	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
 // RoundTrip implements http.RoundTripper.
 func (t *bodyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
@@ -318,9 +365,30 @@ func (t *bodyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	out.Header.Set("Accept-Encoding", "gzip")
 
+	// The connection a request uses is busy until its body is closed:
+	// CloseHost leaves it alone meanwhile.
+	var used *trackedConn
+	var releaseOnce sync.Once
+	release := func() {
+		releaseOnce.Do(func() {
+			if used != nil {
+				used.busy.Add(-1)
+			}
+		})
+	}
+	out = out.WithContext(httptrace.WithClientTrace(out.Context(), &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) {
+			if tc := asTracked(info.Conn); tc != nil && used == nil {
+				tc.busy.Add(1)
+				used = tc
+			}
+		},
+	}))
+	end := func() { cancel(); release() }
+
 	resp, err := t.base.RoundTrip(out)
 	if err != nil {
-		cancel()
+		end()
 		return nil, err
 	}
 	resp.Request = req
@@ -330,13 +398,13 @@ func (t *bodyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if err := wrapBody(resp, limit); err != nil {
 		resp.Body.Close()
-		cancel()
+		end()
 		return nil, err
 	}
 	if b, ok := resp.Body.(*cappedBody); ok {
-		b.cancel = cancel
+		b.cancel = end
 	} else {
-		cancel() // no body: the transport is done with the request
+		end() // no body: the transport is done with the request
 	}
 	return resp, nil
 }

@@ -26,6 +26,7 @@ type dialer struct {
 	allow     []netip.Prefix
 	overrides *overrides
 	log       *slog.Logger
+	conns     *connTracker
 }
 
 // DialContext is the transport's dial function.
@@ -52,7 +53,11 @@ func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Con
 			return nil, fmt.Errorf("dial %s: address %s: %w", host, ap.Addr(), ErrForbiddenAddress)
 		}
 	}
-	return d.dialAddrs(ctx, network, host, addrs)
+	c, err := d.dialAddrs(ctx, network, host, addrs)
+	if err != nil {
+		return nil, err
+	}
+	return d.conns.track(host, c), nil
 }
 
 // resolve returns the addresses to dial for host:port. IP literals are

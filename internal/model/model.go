@@ -333,6 +333,10 @@ type SearchHit struct {
 	Score      float64   `json:"score"`
 	Kind       string    `json:"kind,omitempty"`
 	Sensitive  bool      `json:"sensitive,omitempty"`
+	// HTML is the post's sanitised content (Post.HTML), for the Atom feed
+	// and clients that show whole posts; "" when the index does not return
+	// it (readers then fall back to Snippet). Readers sanitise it again.
+	HTML string `json:"html,omitempty"`
 }
 
 // SearchResult is one page of search results.

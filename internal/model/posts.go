@@ -50,6 +50,10 @@ type PostCursor struct {
 	// full and compared with what is stored (the slow revalidation).
 	Revalidated time.Time
 	Updated     time.Time
+	// AccountKey is the pseudonym of Account (store.Store.AuthorKey): the
+	// store keeps no raw handles, so cursors read back carry only the key.
+	// On writes it wins over Account when set.
+	AccountKey string
 }
 
 // PostVisit is what one visit learned about a host's posts, besides the

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fedilens/fedilens/internal/model"
+	"github.com/fedilens/fedilens/internal/store"
 )
 
 // recorder is a fake Store and Index for unit tests (the real ones are
@@ -23,6 +24,13 @@ type recorder struct {
 	posts     []model.Post
 	indexed   []model.Post
 	callOrder []string
+
+	purges    []store.Purge
+	forgotten []string
+	optouts   []model.OptOut
+	authors   []model.AuthorState
+	cursors   []model.PostCursor
+	access    []store.PostAccess
 }
 
 func (r *recorder) do(name string, f func()) error {

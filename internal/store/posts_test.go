@@ -15,24 +15,24 @@ import (
 
 // postRow is a posts row as stored.
 type postRow struct {
-	URI, Host, Author, Language string
-	Created                     time.Time
-	Tags                        []string
-	Sensitive, HasSummary       bool
-	Replies, Reblogs, Favs      int64
+	URI, Host, AuthorKey, Language string
+	Created                        time.Time
+	Tags                           []string
+	Sensitive, HasSummary          bool
+	Replies, Reblogs, Favs         int64
 }
 
 func readPosts(t *testing.T, s *store.Store) []postRow {
 	t.Helper()
 	rows, err := s.Conn().Query(ctxT(t), `
-SELECT uri, host, author, language, created, tags, sensitive, has_summary, replies, reblogs, favourites
+SELECT uri, host, author_key, language, created, tags, sensitive, has_summary, replies, reblogs, favourites
 FROM posts FINAL ORDER BY uri`)
 	require.NoError(t, err)
 	defer rows.Close()
 	var out []postRow
 	for rows.Next() {
 		var r postRow
-		require.NoError(t, rows.Scan(&r.URI, &r.Host, &r.Author, &r.Language, &r.Created, &r.Tags,
+		require.NoError(t, rows.Scan(&r.URI, &r.Host, &r.AuthorKey, &r.Language, &r.Created, &r.Tags,
 			&r.Sensitive, &r.HasSummary, &r.Replies, &r.Reblogs, &r.Favs))
 		r.Created = r.Created.UTC()
 		out = append(out, r)
@@ -66,9 +66,9 @@ func TestInsertPostsIdempotent(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(2), n)
 	require.Equal(t, []postRow{
-		{URI: "https://a.test/notes/1", Host: "a.test", Author: "ann@a.test", Language: "de",
+		{URI: "https://a.test/notes/1", Host: "a.test", AuthorKey: s.AuthorKey("ann@a.test"), Language: "de",
 			Created: created.Truncate(time.Second), Sensitive: true, Replies: 1, Reblogs: 2, Favs: 30, Tags: []string{}},
-		{URI: "https://b.test/2", Host: "b.test", Author: "bob@b.test", Created: created.Truncate(time.Second), Tags: []string{}},
+		{URI: "https://b.test/2", Host: "b.test", AuthorKey: s.AuthorKey("bob@b.test"), Created: created.Truncate(time.Second), Tags: []string{}},
 	}, readPosts(t, s), "the later element and the later insert win")
 
 	// No text or HTML reaches ClickHouse.
@@ -84,6 +84,11 @@ func TestInsertPostsIdempotent(t *testing.T) {
 	require.NotContains(t, cols, "text")
 	require.NotContains(t, cols, "html")
 	require.NotContains(t, cols, "summary")
+
+	// No handle reaches ClickHouse either: author stays empty.
+	var raw uint64
+	require.NoError(t, s.Conn().QueryRow(ctx, "SELECT count() FROM posts WHERE author != ''").Scan(&raw))
+	require.Zero(t, raw)
 }
 
 func TestPostTimesAreClamped(t *testing.T) {

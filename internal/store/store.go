@@ -57,6 +57,9 @@ type Store struct {
 	// lastVersion makes the ReplacingMergeTree versions this Store writes
 	// strictly increasing, even within one nanosecond or one batch.
 	lastVersion atomic.Uint64
+
+	// authorSecret keys AuthorKey; read (or created) at Open.
+	authorSecret string
 }
 
 // identRE is what Open accepts as a database name: the name is spliced
@@ -92,6 +95,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store: query server version: %w", err)
 	}
 	if err := s.Migrate(ctx); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := s.openPosts(ctx); err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/fedilens/fedilens/internal/model"
@@ -20,8 +19,8 @@ const (
 	insertHostStatesSQL = `INSERT INTO host_states (host, status, reason, software, last_attempt, last_success,
     next_due, failures, discovered_from, version, first_seen, domain,
     nodeinfo_etag, nodeinfo_last_modified, nodeinfo_fresh_until, peers_fresh_until)`
-	insertPostsSQL = `INSERT INTO posts (uri, host, author, created, language, tags, sensitive, has_summary,
-    replies, reblogs, favourites, version)`
+	insertPostsSQL = `INSERT INTO posts (uri, host, author, author_key, created, language, tags, sensitive, has_summary,
+    replies, reblogs, favourites, version, kind, source, mention_hosts, has_alt_text, in_reply_to, links, fetched)`
 )
 
 // InsertSnapshots writes snapshots in one INSERT. Writing the same (host,
@@ -69,15 +68,15 @@ func (s *Store) UpsertHostStates(ctx context.Context, states []model.HostState) 
 	return nil
 }
 
-// InsertPosts writes post metadata (never Text, HTML, Summary or the
-// author's display name) in one INSERT. Posts are keyed by URI: ingesting
-// a URI again replaces its row (after FINAL or a merge), and the later
-// element wins within one call.
+// InsertPosts writes post metadata (never Text, HTML, Summary, AltText,
+// links, the author's handle or display name: the author as AuthorKey,
+// mentions as their hosts) in one INSERT. Posts are keyed by URI:
+// ingesting a URI again replaces its row (after FINAL or a merge), and the
+// later element wins within one call.
 func (s *Store) InsertPosts(ctx context.Context, posts []model.Post) error {
+	fetched := time.Now()
 	err := s.insert(ctx, insertPostsSQL, len(posts), func(b driver.Batch, i int) error {
-		p := &posts[i]
-		return b.Append(p.URI, p.Host, p.Author, toDB(p.Created), p.Language, nonNil(p.Tags), p.Sensitive,
-			p.Summary != "", p.Replies, p.Reblogs, p.Favourites, s.nextVersion())
+		return s.insertPostRow(b, &posts[i], fetched)
 	})
 	if err != nil {
 		return fmt.Errorf("insert %d posts: %w", len(posts), err)
@@ -95,45 +94,15 @@ const (
 )
 
 // DeletePosts removes posts by URI with ALTER TABLE ... DELETE mutations
-// (one per 128 KiB of URIs) and waits until ClickHouse reports them done,
-// polling system.mutations: 18.16 has no mutations_sync setting. Mutations
-// rewrite data parts, so callers should collect deletions and call this
-// rarely with many URIs rather than often with one. Unknown URIs are fine.
+// (one per 128 KiB of URIs) and waits until ClickHouse reports them done
+// (see PurgePosts, which it calls). Mutations rewrite data parts, so
+// callers should collect deletions and call this rarely with many URIs
+// rather than often with one. Unknown URIs are fine.
 func (s *Store) DeletePosts(ctx context.Context, uris []string) error {
-	seen := make(map[string]bool, len(uris))
-	var chunk []any
-	size := 0
-	flush := func() error {
-		if len(chunk) == 0 {
-			return nil
-		}
-		err := s.conn.Exec(ctx, "ALTER TABLE posts DELETE WHERE uri IN ?", clickhouse.GroupSet{Value: chunk})
-		chunk, size = nil, 0
-		if err != nil {
-			return fmt.Errorf("delete posts: %w", err)
-		}
-		return nil
+	if _, err := s.PurgePosts(ctx, Purge{URIs: uris}); err != nil {
+		return fmt.Errorf("delete posts: %w", err)
 	}
-	for _, u := range uris {
-		if seen[u] {
-			continue
-		}
-		seen[u] = true
-		chunk = append(chunk, u)
-		size += len(u) + 4
-		if size >= deleteChunkBytes {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if err := flush(); err != nil {
-		return err
-	}
-	if len(seen) == 0 {
-		return nil
-	}
-	return s.waitMutations(ctx, "posts")
+	return nil
 }
 
 // waitMutations polls until no mutation of table is pending.

@@ -1,0 +1,306 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fedilens/fedilens/internal/model"
+)
+
+// PostState gives what earlier visits stored about a host's posts: the
+// cursors where incremental reads continue, the stored posts of each
+// author (to recheck their consent and to notice deletions), and the
+// authors an admin removed with `fedilens forget`, whose posts are never
+// stored again. Cursors and forgotten authors are keyed by the author's
+// pseudonym (AuthorKey): the store never holds raw handles for them.
+type PostState interface {
+	// AuthorKey returns the pseudonym of user@host ("" for "").
+	AuthorKey(acct string) string
+	// PostCursors returns the host's cursors, with AccountKey set.
+	PostCursors(ctx context.Context, host string) ([]model.PostCursor, error)
+	// StoredPosts returns the URIs of the host's stored posts by author
+	// (user@host).
+	StoredPosts(ctx context.Context, host string) (map[string][]string, error)
+	// ForgottenAuthors returns the keys of the authors an admin removed.
+	ForgottenAuthors(ctx context.Context) (map[string]bool, error)
+}
+
+// Defaults of the post options.
+const (
+	// DefaultMaxPostRequests bounds the requests of one visit's posts crawl.
+	DefaultMaxPostRequests = 2000
+)
+
+// errBudget ends a posts crawl that used its request budget; what was read
+// is kept, and the cursors are not advanced past what was not read.
+var errBudget = errors.New("post request budget used up")
+
+// postSource reads the posts of one family of server software. A source
+// reads only what is new since the cursors, rechecks the consent of every
+// author it sees (and of every author with stored posts), and, when due,
+// lists an author's posts in full to notice deletions.
+type postSource interface {
+	name() string
+	crawl(ctx context.Context, pc *postCrawl) error
+}
+
+// postSources maps NodeInfo software names to their source. Software not
+// listed has no post source (yet): its posts are not read.
+var postSources = map[string]postSource{}
+
+func registerPostSource(src postSource, software ...string) bool {
+	for _, s := range software {
+		postSources[s] = src
+	}
+	return true
+}
+
+// postCrawl is the state of one visit's posts crawl.
+type postCrawl struct {
+	hc        *hostCrawl
+	pv        *model.PostVisit
+	cursors   map[string]model.PostCursor // by AccountKey ("" = host-wide)
+	stored    map[string][]string         // author → stored URIs
+	forgotten map[string]bool             // author keys
+	key       func(acct string) string
+	// cutoff is the retention limit: older posts are neither read nor kept.
+	cutoff time.Time
+	now    time.Time
+	budget int
+	posts  []model.Post
+	seen   map[string]bool // post URIs already collected
+}
+
+// request counts one request against the budget.
+func (pc *postCrawl) request() error {
+	if pc.pv.Requests >= pc.budget {
+		return errBudget
+	}
+	pc.pv.Requests++
+	return nil
+}
+
+// skip counts a post or account not stored.
+func (pc *postCrawl) skip(reason string) { pc.pv.Skipped[reason]++ }
+
+// add keeps a post, once.
+func (pc *postCrawl) add(p model.Post) {
+	if pc.seen[p.URI] {
+		return
+	}
+	pc.seen[p.URI] = true
+	pc.posts = append(pc.posts, p)
+}
+
+// cursor returns the stored cursor of an account ("" = host-wide).
+func (pc *postCrawl) cursor(acct string) (model.PostCursor, bool) {
+	c, ok := pc.cursors[pc.key(acct)]
+	return c, ok
+}
+
+// newCursor records where the next read of acct starts.
+func (pc *postCrawl) newCursor(c model.PostCursor) {
+	c.Host, c.AccountKey, c.Updated = pc.hc.host, pc.key(c.Account), pc.now
+	pc.pv.Cursors = append(pc.pv.Cursors, c)
+}
+
+// isForgotten reports an author an admin removed.
+func (pc *postCrawl) isForgotten(acct string) bool { return pc.forgotten[pc.key(acct)] }
+
+// revalidationDue reports whether the account's stored posts should be
+// listed in full this visit.
+func (pc *postCrawl) revalidationDue(account string) bool {
+	c, ok := pc.cursor(account)
+	if !ok || c.Cursor == "" {
+		return true
+	}
+	after := pc.hc.m.opts.PostRevalidateAfter
+	return after <= 0 || !c.Revalidated.Add(after).After(pc.now)
+}
+
+// withdraw records that an author does not (or no longer) consent. Only
+// authors with something stored (posts or a cursor) are recorded: the
+// others are merely skipped, and purging nothing would cost a mutation.
+func (pc *postCrawl) withdraw(acct, reason string) {
+	_, hasCursor := pc.cursor(acct)
+	if len(pc.stored[acct]) == 0 && !hasCursor {
+		return
+	}
+	pc.pv.Authors = append(pc.pv.Authors, model.AuthorState{
+		Author: acct, Host: pc.hc.host, Consent: false, Reason: reason, Checked: pc.now,
+	})
+}
+
+// consents records a consenting author.
+func (pc *postCrawl) consents(acct, actor string) {
+	pc.pv.Authors = append(pc.pv.Authors, model.AuthorState{
+		Author: acct, Host: pc.hc.host, Actor: actor, Consent: true, Checked: pc.now,
+	})
+}
+
+// gone records stored posts of acct that a complete listing no longer has.
+func (pc *postCrawl) gone(acct string, listed map[string]bool) {
+	for _, uri := range pc.stored[acct] {
+		if !listed[uri] {
+			pc.pv.Gone = append(pc.pv.Gone, uri)
+		}
+	}
+}
+
+// crawlPosts reads the host's posts through the source of its software
+// and records everything in hc.out (posts, and the PostVisit with consent
+// rechecks, deletions, cursors and skip counts). It returns the hosts of
+// the accounts mentioned in the posts kept, for discovery.
+func (hc *hostCrawl) crawlPosts(ctx context.Context, snap *model.Snapshot) ([]string, error) {
+	m := hc.m
+	pv := &model.PostVisit{Host: hc.host, Skipped: map[string]int{}}
+	hc.out.PostVisit = pv
+	now := m.now()
+	pc := &postCrawl{hc: hc, pv: pv, now: now, budget: m.opts.MaxPostRequests, seen: map[string]bool{}, cursors: map[string]model.PostCursor{}}
+	if m.opts.PostRetention > 0 {
+		pc.cutoff = now.Add(-m.opts.PostRetention)
+	}
+	pc.key = func(acct string) string { return acct }
+	if ps := m.opts.PostState; ps != nil {
+		pc.key = ps.AuthorKey
+		cs, err := ps.PostCursors(ctx, hc.host)
+		if err != nil {
+			pv.Access = model.PostAccessFailed
+			return nil, fmt.Errorf("reading post cursors: %w", err)
+		}
+		for _, c := range cs {
+			pc.cursors[c.AccountKey] = c
+		}
+		if pc.stored, err = ps.StoredPosts(ctx, hc.host); err != nil {
+			pv.Access = model.PostAccessFailed
+			return nil, fmt.Errorf("reading stored posts: %w", err)
+		}
+		if pc.forgotten, err = m.forgottenAuthors(ctx, ps); err != nil {
+			pv.Access = model.PostAccessFailed
+			return nil, fmt.Errorf("reading forgotten authors: %w", err)
+		}
+	}
+	src := postSources[strings.ToLower(snap.Software)]
+	switch {
+	case snap.Private:
+		// NodeInfo metadata.private: nothing of the instance may be
+		// stored, and what was stored before goes.
+		pv.Access = model.PostAccessPrivate
+		pc.withdrawAll(string(model.PostAccessPrivate))
+		return nil, nil
+	case src == nil:
+		pv.Access = model.PostAccessUnsupported
+		return nil, nil
+	}
+	pv.Source = src.name()
+	err := src.crawl(ctx, pc)
+	pv.Access = accessOf(err)
+	if pv.Access == model.PostAccessDisallowed {
+		pc.withdrawAll("robots")
+	}
+	for r, n := range pv.Skipped {
+		m.metrics.skipped.WithLabelValues(r).Add(float64(n))
+	}
+	m.metrics.postAccess.WithLabelValues(pv.Access).Inc()
+	sort.Slice(pc.posts, func(i, j int) bool { return pc.posts[i].URI < pc.posts[j].URI })
+	hc.out.Posts = pc.posts
+	var raw []string
+	for _, p := range pc.posts {
+		for _, acct := range p.Mentions {
+			if _, h, ok := strings.Cut(acct, "@"); ok {
+				raw = append(raw, h)
+			}
+		}
+	}
+	if errors.Is(err, errBudget) {
+		err = nil // partial but fine: the next visit continues
+	}
+	return normaliseHosts(raw, hc.host), err
+}
+
+// withdrawAll withdraws every author with stored posts on the host: the
+// instance itself refused (private, robots.txt).
+func (pc *postCrawl) withdrawAll(reason string) {
+	accts := make([]string, 0, len(pc.stored))
+	for a := range pc.stored {
+		accts = append(accts, a)
+	}
+	sort.Strings(accts)
+	for _, a := range accts {
+		pc.withdraw(a, reason)
+	}
+}
+
+// accessOf classifies how a posts crawl ended.
+func accessOf(err error) string {
+	var sig *errSignatureRequired
+	switch {
+	case err == nil, errors.Is(err, errBudget):
+		return model.PostAccessOK
+	case errors.As(err, &sig):
+		return model.PostAccessSignatureRequired
+	case errors.Is(err, errRobots):
+		return model.PostAccessDisallowed
+	case errors.Is(err, ErrHostRefused):
+		return model.PostAccessOptedOut
+	case errors.Is(err, errRefused):
+		return model.PostAccessRefused
+	default:
+		return model.PostAccessFailed
+	}
+}
+
+// errSignatureRequired: the server answers 401 to unsigned requests
+// (authorized fetch, or an API closed to anonymous callers). fedilens does
+// not sign yet: it records that and skips the host politely.
+type errSignatureRequired struct{ path string }
+
+func (e *errSignatureRequired) Error() string {
+	return "signature or authentication required: " + e.path
+}
+
+// idNewer compares two server ids: numeric ids (Mastodon's snowflakes) by
+// value, others (Pleroma's flake ids, Misskey's aid) as strings, which
+// sort by time for ids of equal length.
+func idNewer(a, b string) bool {
+	if isDigits(a) && isDigits(b) {
+		a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
+		if len(a) != len(b) {
+			return len(a) > len(b)
+		}
+	}
+	return a > b
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// forgottenAuthors returns the forgotten authors' keys, read at most once
+// a minute (an admin's `fedilens forget` also purges what is stored; the
+// pipeline drops forgotten authors' posts that are already on their way).
+func (m *Manager) forgottenAuthors(ctx context.Context, ps PostState) (map[string]bool, error) {
+	m.forgotMu.Lock()
+	defer m.forgotMu.Unlock()
+	if m.forgot != nil && time.Since(m.forgotAt) < time.Minute {
+		return m.forgot, nil
+	}
+	f, err := ps.ForgottenAuthors(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m.forgot, m.forgotAt = f, time.Now()
+	return f, nil
+}

@@ -1,0 +1,121 @@
+package fedisim
+
+import (
+	"sort"
+	"time"
+
+	"github.com/fedilens/fedilens/internal/model"
+)
+
+// Paths a crawler following rule 5 reads; robots.txt must allow them.
+const (
+	DirectoryPath      = "/api/v1/directory"
+	AccountsPathPrefix = "/api/v1/accounts/"
+	TimelinePathPrefix = "/api/v1/timelines/public"
+)
+
+// mastoFamily lists the NodeInfo software names of the Mastodon API family
+// (the programs that serve /api/v1/accounts/:id/statuses).
+var mastoFamily = map[string]bool{
+	"mastodon": true, "pleroma": true, "akkoma": true, "gotosocial": true, "pixelfed": true, "friendica": true,
+}
+
+// expectedPostAccess is InstanceTruth.PostAccess.
+func expectedPostAccess(it *InstanceTruth) string {
+	switch {
+	case it.Private:
+		return model.PostAccessPrivate
+	case !mastoFamily[it.Software]:
+		return model.PostAccessUnsupported
+	case !it.Allows(DirectoryPath) || !it.Allows(AccountsPathPrefix):
+		return model.PostAccessDisallowed
+	case it.APIAuthRequired:
+		return model.PostAccessSignatureRequired
+	}
+	return model.PostAccessOK
+}
+
+// PostsReadable reports whether rule 5 reads the posts of a stored
+// instance: PostAccess is "ok".
+func (it *InstanceTruth) PostsReadable() bool { return it.PostAccess == model.PostAccessOK }
+
+// readsTimeline reports whether rule 5 reads the local public timeline
+// of the instance for authors.
+func (it *InstanceTruth) readsTimeline() bool {
+	return it.PublicTimeline && it.Allows(TimelinePathPrefix)
+}
+
+// directoryServed reports whether the program serves /api/v1/directory.
+func directoryServed(software string) bool {
+	return software == "mastodon" || software == "pleroma" || software == "akkoma"
+}
+
+// postAuthors is rule 5's author set of one readable instance at one
+// epoch: the accounts in the local directory plus the authors of the local
+// public timeline.
+func postAuthors(it *InstanceTruth, into map[string]bool) {
+	for _, a := range it.Accounts {
+		if a.Discoverable && directoryServed(it.Software) {
+			into[a.Acct] = true
+		}
+		if it.readsTimeline() {
+			for _, p := range a.Posts {
+				if p.Visibility == "public" {
+					into[a.Acct] = true
+					break
+				}
+			}
+		}
+	}
+}
+
+// Posts is the exact set of posts a correct crawler stores (rule 5 of the
+// package doc) after crawling from seeds once at every epoch up to this
+// truth's: for each instance of the census that PostsReadable, the authors
+// are the accounts of the local directory plus the authors of the local
+// public timeline at this epoch or any earlier one (a crawler rechecks the
+// authors it knows); for each of them still present and consenting now,
+// every live visibility=public post created at or after notBefore (zero:
+// no retention limit). Posts are grouped by host in host order, newest
+// first within a host.
+func (t *Truth) Posts(seeds []string, notBefore time.Time) []PostTruth {
+	var out []PostTruth
+	for _, it := range t.Census(seeds) {
+		if !it.PostsReadable() {
+			continue
+		}
+		authors := map[string]bool{}
+		for e := t; e != nil; e = e.prev {
+			old, ok := e.Instance(it.Host)
+			if ok && old.PostsReadable() {
+				postAuthors(&old, authors)
+			}
+		}
+		var posts []PostTruth
+		for _, a := range it.Accounts {
+			if !a.Consents || !authors[a.Acct] {
+				continue
+			}
+			for _, p := range a.Posts {
+				if p.Visibility == "public" && !p.Created.Before(notBefore) {
+					posts = append(posts, p)
+				}
+			}
+		}
+		sort.SliceStable(posts, func(i, j int) bool {
+			if !posts[i].Created.Equal(posts[j].Created) {
+				return posts[i].Created.After(posts[j].Created)
+			}
+			return idGreater(posts[i].ID, posts[j].ID)
+		})
+		out = append(out, posts...)
+	}
+	return out
+}
+
+func replyURI(pst *post) string {
+	if pst.inReplyTo == nil {
+		return ""
+	}
+	return pst.inReplyTo.uri
+}
