@@ -129,6 +129,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle(RouteSoftware, a.wrap(RouteSoftware, a.software))
 	mux.Handle(RouteInstancesOverTime, a.wrap(RouteInstancesOverTime, a.instancesOverTime))
 	a.registerHostStats(mux)
+	a.registerPostStats(mux)
 	mux.Handle(RouteUnknown, a.wrap(RouteUnknown, func(*http.Request) (any, error) {
 		return nil, notFound("unknown endpoint")
 	}))

@@ -140,6 +140,7 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	mux.Handle("GET /instances", d.page(d.instanceList))
 	mux.Handle("GET /instances/{host}", d.page(d.instance))
 	d.registerSearch(mux)
+	d.registerPostStats(mux)
 	mux.Handle("GET /about", d.page(d.about))
 	mux.Handle("GET /assets/{name}", securityHeaders(http.HandlerFunc(d.serveAsset)))
 }

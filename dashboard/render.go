@@ -23,7 +23,7 @@ var templateFiles embed.FS
 
 // pageNames are the page templates; each defines "title" and "content"
 // for templates/layout.html.
-var pageNames = []string{"overview", "instance", "search", "about", "error", "instances"}
+var pageNames = []string{"overview", "instance", "search", "about", "error", "instances", "posts"}
 
 var templateFuncs = template.FuncMap{
 	"num":          formatNum,

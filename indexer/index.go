@@ -67,6 +67,10 @@ type Index struct {
 	log     *slog.Logger
 	metrics *metrics
 
+	// legacySort is set for an index created before the sort key (see
+	// hasSortKey): it is sorted by creation time and _id.
+	legacySort bool
+
 	// families holds the set of analyser families (map[string]bool,
 	// never mutated once stored) that have posts in the index: queries
 	// only search those families' fields.
@@ -142,6 +146,9 @@ func Open(opts Options) (*Index, error) {
 		}
 	}
 	ix.families.Store(&fams)
+	if ix.legacySort = !hasSortKey(idx.Mapping()); ix.legacySort {
+		log.Warn("search index predates the sort key: newest-first and paged searches use the slower former sort until the index is rebuilt", "dir", opts.Dir)
+	}
 	go ix.writer()
 	return ix, nil
 }

@@ -52,6 +52,9 @@ const (
 	fieldURL        = "url"
 	fieldKind       = "kind"
 	fieldSensitive  = "sensitive"
+	// fieldHTML is the post's sanitised HTML (model.Post.HTML), stored
+	// for display and never indexed: search reads the plain text.
+	fieldHTML = "html"
 )
 
 // Boosts of the text fields: a word in the body counts more than the same
@@ -147,7 +150,7 @@ func familyOfField(name string) (string, bool) {
 // storedFields is what a search loads for each hit: every family's text
 // and summary (a post has one of each at most) and the metadata.
 var storedFields = func() []string {
-	out := []string{fieldHost, fieldAuthor, fieldAuthorName, fieldLang, fieldTags, fieldCreated, fieldURL, fieldKind, fieldSensitive}
+	out := []string{fieldHost, fieldAuthor, fieldAuthorName, fieldLang, fieldTags, fieldCreated, fieldURL, fieldKind, fieldSensitive, fieldHTML}
 	for _, f := range familyNames {
 		out = append(out, fieldOf(fieldText, f), fieldOf(fieldSummary, f))
 	}
@@ -156,8 +159,11 @@ var storedFields = func() []string {
 
 // NewMapping returns the static index mapping: per-language text,
 // content-warning and alt-text fields (see families), keyword fields for
-// the filters and facets, and the creation time with doc values for the
-// "newest" sort. Nothing is mapped dynamically.
+// the filters and facets, the creation time for date ranges, and the sort
+// key (see sortKey) with doc values for both sort orders. Facets read the
+// doc values of short keyword terms only (instance, language, hashtags,
+// "YYYY-MM" month), so their cost per matching post stays small. Nothing
+// is mapped dynamically.
 func NewMapping() mapping.IndexMapping {
 	textField := func(analyzer string, store, vectors bool) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
@@ -190,7 +196,9 @@ func NewMapping() mapping.IndexMapping {
 	created := bleve.NewDateTimeFieldMapping()
 	created.Store = true
 	created.IncludeInAll = false
-	created.DocValues = true // sort by date
+	// Sorting reads the sort key, not the creation time: a date's doc
+	// values are its 16 precision-shifted terms, eight times the key.
+	created.DocValues = false
 
 	post := bleve.NewDocumentStaticMapping()
 	for _, fam := range familyNames {
@@ -205,6 +213,8 @@ func NewMapping() mapping.IndexMapping {
 	post.AddFieldMappingsAt(fieldTags, kw(true, true))
 	post.AddFieldMappingsAt(fieldMonth, kw(false, true))
 	post.AddFieldMappingsAt(fieldCreated, created)
+	post.AddFieldMappingsAt(fieldSortKey, kw(false, true))
+	post.AddFieldMappingsAt(fieldHTML, storedOnly())
 	post.AddFieldMappingsAt(fieldAuthorName, storedOnly())
 	post.AddFieldMappingsAt(fieldURL, storedOnly())
 	post.AddFieldMappingsAt(fieldKind, storedOnly())
@@ -241,6 +251,7 @@ func toDoc(p model.Post) postDoc {
 	d := postDoc{
 		fieldCreated: created,
 		fieldMonth:   created.Format("2006-01"),
+		fieldSortKey: sortKey(created, p.URI),
 	}
 	set := func(k, v string) {
 		if v != "" {
@@ -255,6 +266,7 @@ func toDoc(p model.Post) postDoc {
 	set(fieldAuthorName, p.AuthorName)
 	set(fieldLang, strings.ToLower(p.Language))
 	set(fieldURL, p.URL)
+	set(fieldHTML, p.HTML)
 	set(fieldKind, strings.ToLower(p.Kind))
 	if p.Sensitive {
 		d[fieldSensitive] = "1"

@@ -477,6 +477,10 @@ func (ix *Index) presentFamilies() []string {
 // between requests: no hit is skipped or repeated because of an offset
 // moving (with relevance sort, a new post can change other posts' scores,
 // so order across pages is only as stable as the scores).
+//
+// Keys are [sort key] for newest first and [score, sort key] for
+// relevance (see sortKey); on an index from before the sort key,
+// [RFC 3339 time, URI] and [score, URI].
 type cursor struct {
 	Sort string   `json:"s"`
 	Keys []string `json:"k"`
@@ -487,7 +491,7 @@ func encodeCursor(c cursor) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s, sort string) ([]string, error) {
+func decodeCursor(s, sort string, legacy bool) ([]string, error) {
 	if s == "" {
 		return nil, nil
 	}
@@ -500,11 +504,26 @@ func decodeCursor(s, sort string) ([]string, error) {
 		return nil, bad
 	}
 	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil || len(c.Keys) != 2 {
+	if err := json.Unmarshal(b, &c); err != nil || len(c.Keys) == 0 {
 		return nil, bad
 	}
 	if c.Sort != sort {
 		return nil, fmt.Errorf("%w: the cursor belongs to another sort order", model.ErrBadQuery)
+	}
+	if !legacy {
+		switch {
+		case sort == model.SortNewest && len(c.Keys) == 1 && validSortKey(c.Keys[0]):
+		case sort == model.SortRelevance && len(c.Keys) == 2 && validSortKey(c.Keys[1]):
+			if _, err := strconv.ParseFloat(c.Keys[0], 64); err != nil {
+				return nil, bad
+			}
+		default:
+			return nil, bad
+		}
+		return c.Keys, nil
+	}
+	if len(c.Keys) != 2 {
+		return nil, bad
 	}
 	switch sort {
 	case model.SortRelevance:
@@ -527,7 +546,7 @@ func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchR
 	if err != nil {
 		return res, err
 	}
-	after, err := decodeCursor(q.Cursor, pl.sort)
+	after, err := decodeCursor(q.Cursor, pl.sort, ix.legacySort)
 	if err != nil {
 		return res, err
 	}
@@ -547,15 +566,7 @@ func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchR
 	req := bleve.NewSearchRequestOptions(bq, limit, 0, false)
 	req.Fields = storedFields
 	req.IncludeLocations = pl.p.hasText()
-	idSort := &search.SortDocID{}
-	if pl.sort == model.SortNewest {
-		req.SortByCustom(search.SortOrder{
-			&search.SortField{Field: fieldCreated, Desc: true, Type: search.SortFieldAsDate, Missing: search.SortFieldMissingLast},
-			idSort,
-		})
-	} else {
-		req.SortByCustom(search.SortOrder{&search.SortScore{Desc: true}, idSort})
-	}
+	req.SortByCustom(ix.sortOrder(pl.sort))
 	if after != nil {
 		req.SearchAfter = after
 	}
@@ -577,17 +588,52 @@ func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchR
 		res.Hits = append(res.Hits, toHit(h))
 	}
 	if len(sr.Hits) == limit && uint64(limit) < sr.Total {
-		last := sr.Hits[len(sr.Hits)-1]
-		c := cursor{Sort: pl.sort, Keys: []string{strconv.FormatFloat(last.Score, 'g', -1, 64), last.ID}}
-		if pl.sort == model.SortNewest && len(last.DecodedSort) > 0 {
-			c.Keys[0] = last.DecodedSort[0]
-		}
-		res.NextCursor = encodeCursor(c)
+		res.NextCursor = encodeCursor(ix.cursorAfter(pl.sort, sr.Hits[len(sr.Hits)-1]))
 	}
 	if q.Facets {
 		res.Facets = facetsOf(sr.Facets)
 	}
 	return res, nil
+}
+
+// sortOrder is the Bleve sort of a sort name: the sort key (newest first)
+// or the score with the sort key breaking ties. Either reads one short doc
+// value per match and no stored field (see sortKey).
+func (ix *Index) sortOrder(sort string) search.SortOrder {
+	if ix.legacySort {
+		if sort == model.SortNewest {
+			return search.SortOrder{
+				&search.SortField{Field: fieldCreated, Desc: true, Type: search.SortFieldAsDate, Missing: search.SortFieldMissingLast},
+				&search.SortDocID{},
+			}
+		}
+		return search.SortOrder{&search.SortScore{Desc: true}, &search.SortDocID{}}
+	}
+	key := &search.SortField{Field: fieldSortKey, Desc: true, Type: search.SortFieldAsString, Missing: search.SortFieldMissingLast}
+	if sort == model.SortNewest {
+		return search.SortOrder{key}
+	}
+	return search.SortOrder{&search.SortScore{Desc: true}, key}
+}
+
+// cursorAfter is the cursor of the page after the one ending with last.
+func (ix *Index) cursorAfter(sort string, last *search.DocumentMatch) cursor {
+	score := strconv.FormatFloat(last.Score, 'g', -1, 64)
+	sortValue := func(i int) string {
+		if i < len(last.Sort) {
+			return last.Sort[i]
+		}
+		return ""
+	}
+	switch {
+	case ix.legacySort && sort == model.SortNewest && len(last.DecodedSort) > 0:
+		return cursor{Sort: sort, Keys: []string{last.DecodedSort[0], last.ID}}
+	case ix.legacySort:
+		return cursor{Sort: sort, Keys: []string{score, last.ID}}
+	case sort == model.SortNewest:
+		return cursor{Sort: sort, Keys: []string{sortValue(0)}}
+	}
+	return cursor{Sort: sort, Keys: []string{score, sortValue(1)}}
 }
 
 // rescore updates a relevance cursor's score to what its post scores now.
@@ -599,7 +645,11 @@ func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchR
 func (ix *Index) rescore(ctx context.Context, q query.Query, after []string) ([]string, error) {
 	b := bleve.NewBooleanQuery()
 	b.AddMust(q)
-	b.AddFilter(bleve.NewDocIDQuery([]string{after[1]}))
+	if ix.legacySort {
+		b.AddFilter(bleve.NewDocIDQuery([]string{after[1]}))
+	} else {
+		b.AddFilter(termQuery(fieldSortKey, after[1]))
+	}
 	req := bleve.NewSearchRequestOptions(b, 1, 0, false)
 	sr, err := ix.idx.SearchInContext(ctx, req)
 	if err != nil {
@@ -652,6 +702,7 @@ func toHit(h *search.DocumentMatch) model.SearchHit {
 		Language:   str(fieldLang),
 		Kind:       str(fieldKind),
 		Sensitive:  str(fieldSensitive) == "1",
+		HTML:       str(fieldHTML),
 		Score:      h.Score,
 	}
 	if c, err := time.Parse(time.RFC3339, str(fieldCreated)); err == nil {

@@ -221,7 +221,7 @@ func renderSection(res results) string {
 	runs := res.Runs
 	if len(runs) > 0 {
 		w("### Throughput: %s simulated instances, per-host delay 0, %d run(s)\n\n", thousands(float64(res.Config.instances)), len(runs))
-		w("`fedilens crawl --once --host-delay 0 --workers %d --max-in-flight %d` against the simulator, then a plain\n", res.Config.workers, res.Config.maxInFlight)
+		w("`fedilens crawl --once --host-delay 0 --workers %d --max-in-flight %d --post-retention 0` against the simulator (posts included), then a plain\n", res.Config.workers, res.Config.maxInFlight)
 		w("net/http loop (%d goroutines) replaying the requests the simulator logged for that crawl.\n\n", res.Config.maxInFlight)
 		w("| |")
 		for i := range runs {
@@ -259,7 +259,7 @@ func renderSection(res results) string {
 	if d := res.Delay; d != nil {
 		c := d.Crawl
 		w("### Census: %s simulated instances, default 1 s per-host delay\n\n", thousands(float64(d.Instances)))
-		w("`fedilens crawl --once --workers %d --max-in-flight %d` (no --host-delay: the default 1 s), one run.\n\n",
+		w("`fedilens crawl --once --workers %d --max-in-flight %d --post-retention 0` (no --host-delay: the default 1 s; posts included), one run.\n\n",
 			res.Config.workers, res.Config.maxInFlight)
 		w("| | |\n|---|---:|\n")
 		for _, kv := range [][2]string{

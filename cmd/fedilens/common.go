@@ -46,6 +46,9 @@ type common struct {
 	denyFile   string
 	adminToken string
 	ctl        *controls // set by openControls
+
+	// publicURL is --public-url of serve and run (publicurl.go).
+	publicURL publicURL
 }
 
 func (c *common) register(fs *flag.FlagSet) {

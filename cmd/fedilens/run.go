@@ -15,6 +15,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var c common
 	var f crawlFlags
 	c.register(fs)
+	c.registerPublicURL(fs)
 	f.register(fs)
 	if err := parseFlags(fs, &c, args); err != nil {
 		return err

@@ -24,6 +24,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var c common
 	c.register(fs)
+	c.registerPublicURL(fs)
 	if err := parseFlags(fs, &c, args); err != nil {
 		return err
 	}
@@ -49,7 +50,7 @@ func newHandler(c *common, st *store.Store, ix *indexer.Index, reg *prometheus.R
 	a := api.New(api.Options{Store: st, Search: ix, Logger: log.With("component", "api"), Registerer: reg, Version: Version})
 	a.Register(mux)
 	c.ctl.registerAPI(a, mux)
-	d, err := dashboard.New(dashboard.Options{Store: st, Search: ix, Logger: log.With("component", "dashboard"), Version: Version, Contact: c.contact, UserAgent: c.ua()})
+	d, err := dashboard.New(dashboard.Options{Store: st, Search: ix, Logger: log.With("component", "dashboard"), Version: Version, Contact: c.contact, UserAgent: c.ua(), BaseURL: c.publicURL.String()})
 	if err != nil {
 		return nil, fmt.Errorf("building dashboard: %w", err)
 	}

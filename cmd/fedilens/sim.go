@@ -27,6 +27,8 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	caOut := fs.String("ca-out", "", "where to write the simulator's CA certificate (default DATA/sim/ca.pem)")
 	truthOut := fs.String("truth-out", "", "write the ground truth as JSON to this file")
 	noHostile := fs.Bool("no-hostile", false, "turn off the hostile and broken instances")
+	postScale := fs.Int("post-scale", 1, "multiply the posts per account (3,000 instances at scale 8 hold about 237,000 posts)")
+	plant := fs.Bool("plant-relevance", false, "add the planted posts of the relevance cases (Truth.RelevanceCases)")
 	if err := parseFlags(fs, &c, args); err != nil {
 		return err
 	}
@@ -46,7 +48,8 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return usageErr("the simulator listens on loopback only (got %q)", a)
 		}
 	}
-	sim := fedisim.New(fedisim.Options{Seed: *seed, Instances: *instances, NoHostile: *noHostile, Logger: log})
+	sim := fedisim.New(fedisim.Options{Seed: *seed, Instances: *instances, NoHostile: *noHostile, PostScale: *postScale,
+		PlantRelevance: *plant, Logger: log})
 	if *caOut == "" {
 		*caOut = filepath.Join(c.data, "sim", "ca.pem")
 	}

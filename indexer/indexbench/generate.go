@@ -6,6 +6,7 @@ package indexbench
 
 import (
 	"fmt"
+	"html"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -121,7 +122,23 @@ func (g *Generator) Post(i int) model.Post {
 	if r.IntN(10) == 0 {
 		p.AltText = g.Text(r, lang, 20+r.IntN(80))
 	}
+	p.HTML = postHTML(p)
 	return p
+}
+
+// postHTML is the sanitised HTML of a generated post, shaped like what
+// Mastodon serves: the text in a paragraph, then one link per hashtag. It
+// draws no random numbers, so the rest of the corpus is the same with or
+// without it.
+func postHTML(p model.Post) string {
+	var b strings.Builder
+	b.WriteString("<p>")
+	b.WriteString(html.EscapeString(p.Text))
+	for _, t := range p.Tags {
+		fmt.Fprintf(&b, ` <a href="https://%s/tags/%s" class="mention hashtag" rel="nofollow noopener" target="_blank">#<span>%s</span></a>`, p.Host, t, t)
+	}
+	b.WriteString("</p>")
+	return b.String()
 }
 
 // Text returns about n characters of text in lang.

@@ -81,36 +81,44 @@ func postAuthors(it *InstanceTruth, into map[string]bool) {
 func (t *Truth) Posts(seeds []string, notBefore time.Time) []PostTruth {
 	var out []PostTruth
 	for _, it := range t.Census(seeds) {
-		if !it.PostsReadable() {
-			continue
-		}
-		authors := map[string]bool{}
-		for e := t; e != nil; e = e.prev {
-			old, ok := e.Instance(it.Host)
-			if ok && old.PostsReadable() {
-				postAuthors(&old, authors)
-			}
-		}
-		var posts []PostTruth
-		for _, a := range it.Accounts {
-			if !a.Consents || !authors[a.Acct] {
-				continue
-			}
-			for _, p := range a.Posts {
-				if p.Visibility == "public" && !p.Created.Before(notBefore) {
-					posts = append(posts, p)
-				}
-			}
-		}
-		sort.SliceStable(posts, func(i, j int) bool {
-			if !posts[i].Created.Equal(posts[j].Created) {
-				return posts[i].Created.After(posts[j].Created)
-			}
-			return idGreater(posts[i].ID, posts[j].ID)
-		})
-		out = append(out, posts...)
+		out = append(out, t.instancePosts(&it, notBefore)...)
 	}
 	return out
+}
+
+// instancePosts is rule 5 for one stored instance of this truth's epoch:
+// nothing unless PostsReadable; else the live public posts, created at or
+// after notBefore, of the consenting authors found at this epoch or an
+// earlier one, newest first.
+func (t *Truth) instancePosts(it *InstanceTruth, notBefore time.Time) []PostTruth {
+	if !it.PostsReadable() {
+		return nil
+	}
+	authors := map[string]bool{}
+	for e := t; e != nil; e = e.prev {
+		old, ok := e.Instance(it.Host)
+		if ok && old.PostsReadable() {
+			postAuthors(&old, authors)
+		}
+	}
+	var posts []PostTruth
+	for _, a := range it.Accounts {
+		if !a.Consents || !authors[a.Acct] {
+			continue
+		}
+		for _, p := range a.Posts {
+			if p.Visibility == "public" && !p.Created.Before(notBefore) {
+				posts = append(posts, p)
+			}
+		}
+	}
+	sort.SliceStable(posts, func(i, j int) bool {
+		if !posts[i].Created.Equal(posts[j].Created) {
+			return posts[i].Created.After(posts[j].Created)
+		}
+		return idGreater(posts[i].ID, posts[j].ID)
+	})
+	return posts
 }
 
 func replyURI(pst *post) string {

@@ -290,14 +290,14 @@ func (t *Truth) crawl(seeds []string, excluded func(string) bool) (map[string]bo
 				push(p)
 			}
 		}
-		// Rule 1: hosts mentioned in the posts the crawler stores, as at
-		// epoch 0 (later epochs add no remote mentions, and a crawler
-		// keeps what it discovered).
-		src := it
+		// Rule 1: hosts mentioned in the posts the crawler stores (rule
+		// 5), as at epoch 0 (later epochs add no remote mentions, and a
+		// crawler keeps what it discovered).
+		base := t
 		if t.base != nil {
-			src = &t.base.Instances[idx]
+			base = t.base
 		}
-		for _, p := range timelinePage(src) {
+		for _, p := range base.instancePosts(&base.Instances[idx], time.Time{}) {
 			for _, m := range p.Mentions {
 				if _, host, ok := strings.Cut(m, "@"); ok {
 					push(strings.ToLower(host))
