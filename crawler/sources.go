@@ -165,35 +165,20 @@ func (hc *hostCrawl) crawlPosts(ctx context.Context, snap *model.Snapshot) ([]st
 		pc.cutoff = now.Add(-m.opts.PostRetention)
 	}
 	pc.key = func(acct string) string { return acct }
-	if ps := m.opts.PostState; ps != nil {
-		pc.key = ps.AuthorKey
-		cs, err := ps.PostCursors(ctx, hc.host)
-		if err != nil {
-			pv.Access = model.PostAccessFailed
-			return nil, fmt.Errorf("reading post cursors: %w", err)
-		}
-		for _, c := range cs {
-			pc.cursors[c.AccountKey] = c
-		}
-		if pc.stored, err = ps.StoredPosts(ctx, hc.host); err != nil {
-			pv.Access = model.PostAccessFailed
-			return nil, fmt.Errorf("reading stored posts: %w", err)
-		}
-		if pc.forgotten, err = m.forgottenAuthors(ctx, ps); err != nil {
-			pv.Access = model.PostAccessFailed
-			return nil, fmt.Errorf("reading forgotten authors: %w", err)
-		}
-	}
 	src := postSources[strings.ToLower(snap.Software)]
-	switch {
-	case snap.Private:
+	if src == nil && !snap.Private {
+		pv.Access = model.PostAccessUnsupported
+		return nil, nil
+	}
+	if err := pc.load(ctx); err != nil {
+		pv.Access = model.PostAccessFailed
+		return nil, err
+	}
+	if snap.Private {
 		// NodeInfo metadata.private: nothing of the instance may be
 		// stored, and what was stored before goes.
 		pv.Access = model.PostAccessPrivate
 		pc.withdrawAll(string(model.PostAccessPrivate))
-		return nil, nil
-	case src == nil:
-		pv.Access = model.PostAccessUnsupported
 		return nil, nil
 	}
 	pv.Source = src.name()
@@ -220,6 +205,30 @@ func (hc *hostCrawl) crawlPosts(ctx context.Context, snap *model.Snapshot) ([]st
 		err = nil // partial but fine: the next visit continues
 	}
 	return normaliseHosts(raw, hc.host), err
+}
+
+// load reads what earlier visits stored about the host's posts.
+func (pc *postCrawl) load(ctx context.Context) error {
+	m, host := pc.hc.m, pc.hc.host
+	ps := m.opts.PostState
+	if ps == nil {
+		return nil
+	}
+	pc.key = ps.AuthorKey
+	cs, err := ps.PostCursors(ctx, host)
+	if err != nil {
+		return fmt.Errorf("reading post cursors: %w", err)
+	}
+	for _, c := range cs {
+		pc.cursors[c.AccountKey] = c
+	}
+	if pc.stored, err = ps.StoredPosts(ctx, host); err != nil {
+		return fmt.Errorf("reading stored posts: %w", err)
+	}
+	if pc.forgotten, err = m.forgottenAuthors(ctx, ps); err != nil {
+		return fmt.Errorf("reading forgotten authors: %w", err)
+	}
+	return nil
 }
 
 // withdrawAll withdraws every author with stored posts on the host: the

@@ -160,7 +160,7 @@ var storedFields = func() []string {
 // NewMapping returns the static index mapping: per-language text,
 // content-warning and alt-text fields (see families), keyword fields for
 // the filters and facets, the creation time for date ranges, and the sort
-// key (see sortKey) with doc values for both sort orders. Facets read the
+// key (see sortKey) with doc values for the "newest" sort. Facets read the
 // doc values of short keyword terms only (instance, language, hashtags,
 // "YYYY-MM" month), so their cost per matching post stays small. Nothing
 // is mapped dynamically.
@@ -251,7 +251,7 @@ func toDoc(p model.Post) postDoc {
 	d := postDoc{
 		fieldCreated: created,
 		fieldMonth:   created.Format("2006-01"),
-		fieldSortKey: sortKey(created, p.URI),
+		fieldSortKey: sortKey(created),
 	}
 	set := func(k, v string) {
 		if v != "" {

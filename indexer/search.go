@@ -478,9 +478,9 @@ func (ix *Index) presentFamilies() []string {
 // moving (with relevance sort, a new post can change other posts' scores,
 // so order across pages is only as stable as the scores).
 //
-// Keys are [sort key] for newest first and [score, sort key] for
-// relevance (see sortKey); on an index from before the sort key,
-// [RFC 3339 time, URI] and [score, URI].
+// Keys are [sort key, URI] for newest first (see sortKey; an RFC 3339
+// time instead of the key on an index from before it) and [score, URI]
+// for relevance.
 type cursor struct {
 	Sort string   `json:"s"`
 	Keys []string `json:"k"`
@@ -504,34 +504,23 @@ func decodeCursor(s, sort string, legacy bool) ([]string, error) {
 		return nil, bad
 	}
 	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil || len(c.Keys) == 0 {
+	if err := json.Unmarshal(b, &c); err != nil || len(c.Keys) != 2 {
 		return nil, bad
 	}
 	if c.Sort != sort {
 		return nil, fmt.Errorf("%w: the cursor belongs to another sort order", model.ErrBadQuery)
 	}
-	if !legacy {
-		switch {
-		case sort == model.SortNewest && len(c.Keys) == 1 && validSortKey(c.Keys[0]):
-		case sort == model.SortRelevance && len(c.Keys) == 2 && validSortKey(c.Keys[1]):
-			if _, err := strconv.ParseFloat(c.Keys[0], 64); err != nil {
-				return nil, bad
-			}
-		default:
-			return nil, bad
-		}
-		return c.Keys, nil
-	}
-	if len(c.Keys) != 2 {
-		return nil, bad
-	}
-	switch sort {
-	case model.SortRelevance:
+	switch {
+	case sort == model.SortRelevance:
 		if _, err := strconv.ParseFloat(c.Keys[0], 64); err != nil {
 			return nil, bad
 		}
-	case model.SortNewest:
+	case legacy:
 		if _, err := time.Parse(time.RFC3339Nano, c.Keys[0]); err != nil {
+			return nil, bad
+		}
+	default:
+		if !validSortKey(c.Keys[0]) {
 			return nil, bad
 		}
 	}
@@ -588,7 +577,7 @@ func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchR
 		res.Hits = append(res.Hits, toHit(h))
 	}
 	if len(sr.Hits) == limit && uint64(limit) < sr.Total {
-		res.NextCursor = encodeCursor(ix.cursorAfter(pl.sort, sr.Hits[len(sr.Hits)-1]))
+		res.NextCursor = encodeCursor(cursorAfter(pl.sort, sr.Hits[len(sr.Hits)-1]))
 	}
 	if q.Facets {
 		res.Facets = facetsOf(sr.Facets)
@@ -597,43 +586,31 @@ func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchR
 }
 
 // sortOrder is the Bleve sort of a sort name: the sort key (newest first)
-// or the score with the sort key breaking ties. Either reads one short doc
-// value per match and no stored field (see sortKey).
+// or the score, with the post URI breaking ties. Neither reads a stored
+// field (see sortKey).
 func (ix *Index) sortOrder(sort string) search.SortOrder {
-	if ix.legacySort {
-		if sort == model.SortNewest {
-			return search.SortOrder{
-				&search.SortField{Field: fieldCreated, Desc: true, Type: search.SortFieldAsDate, Missing: search.SortFieldMissingLast},
-				&search.SortDocID{},
-			}
-		}
+	switch {
+	case sort == model.SortRelevance:
 		return search.SortOrder{&search.SortScore{Desc: true}, &search.SortDocID{}}
+	case ix.legacySort:
+		return search.SortOrder{
+			&search.SortField{Field: fieldCreated, Desc: true, Type: search.SortFieldAsDate, Missing: search.SortFieldMissingLast},
+			&search.SortDocID{},
+		}
 	}
-	key := &search.SortField{Field: fieldSortKey, Desc: true, Type: search.SortFieldAsString, Missing: search.SortFieldMissingLast}
-	if sort == model.SortNewest {
-		return search.SortOrder{key}
+	return search.SortOrder{
+		&search.SortField{Field: fieldSortKey, Desc: true, Type: search.SortFieldAsString, Missing: search.SortFieldMissingLast},
+		&search.SortDocID{},
 	}
-	return search.SortOrder{&search.SortScore{Desc: true}, key}
 }
 
 // cursorAfter is the cursor of the page after the one ending with last.
-func (ix *Index) cursorAfter(sort string, last *search.DocumentMatch) cursor {
-	score := strconv.FormatFloat(last.Score, 'g', -1, 64)
-	sortValue := func(i int) string {
-		if i < len(last.Sort) {
-			return last.Sort[i]
-		}
-		return ""
+func cursorAfter(sort string, last *search.DocumentMatch) cursor {
+	c := cursor{Sort: sort, Keys: []string{strconv.FormatFloat(last.Score, 'g', -1, 64), last.ID}}
+	if sort == model.SortNewest && len(last.DecodedSort) > 0 {
+		c.Keys[0] = last.DecodedSort[0]
 	}
-	switch {
-	case ix.legacySort && sort == model.SortNewest && len(last.DecodedSort) > 0:
-		return cursor{Sort: sort, Keys: []string{last.DecodedSort[0], last.ID}}
-	case ix.legacySort:
-		return cursor{Sort: sort, Keys: []string{score, last.ID}}
-	case sort == model.SortNewest:
-		return cursor{Sort: sort, Keys: []string{sortValue(0)}}
-	}
-	return cursor{Sort: sort, Keys: []string{score, sortValue(1)}}
+	return c
 }
 
 // rescore updates a relevance cursor's score to what its post scores now.
@@ -645,11 +622,7 @@ func (ix *Index) cursorAfter(sort string, last *search.DocumentMatch) cursor {
 func (ix *Index) rescore(ctx context.Context, q query.Query, after []string) ([]string, error) {
 	b := bleve.NewBooleanQuery()
 	b.AddMust(q)
-	if ix.legacySort {
-		b.AddFilter(bleve.NewDocIDQuery([]string{after[1]}))
-	} else {
-		b.AddFilter(termQuery(fieldSortKey, after[1]))
-	}
+	b.AddFilter(bleve.NewDocIDQuery([]string{after[1]}))
 	req := bleve.NewSearchRequestOptions(b, 1, 0, false)
 	sr, err := ix.idx.SearchInContext(ctx, req)
 	if err != nil {

@@ -1,38 +1,27 @@
 package indexer
 
 import (
-	"hash/fnv"
 	"time"
 
 	"github.com/blevesearch/bleve/v2/mapping"
 )
 
-// The sort key of a post (field fieldSortKey) orders the "newest" sort and
-// breaks ties of the relevance sort, so that a cursor names one position
-// in a total order. It is one short keyword term with doc values:
+// The sort key of a post (field fieldSortKey) orders the "newest" sort:
+// its creation time in milliseconds since 1970 (UTC, clamped to [1970,
+// 9999]) as 8 digits of sortKeyDigits, whose characters are in ASCII
+// order, so comparing keys as strings compares times. Ties are broken by
+// the post URI (_id), which costs little: Bleve keeps it uncompressed in
+// front of a document's stored fields.
 //
-//	8 characters  creation time in milliseconds since 1970 (UTC), clamped
-//	              to [1970, 9999]
-//	11 characters a 64-bit FNV-1a hash of the post URI
-//
-// both in sortKeyDigits, whose characters are in ASCII order, so comparing
-// keys as strings compares creation times first. Sorting on it reads 19
-// bytes of doc values per matching post. What it replaces cost far more:
-// the creation time's doc values hold its 16 precision-shifted numeric
-// terms (about 130 bytes a post), and the _id tie-breaker loads every
-// match's stored fields, decompressing its text. Doc values are read in
-// chunks of 1,024 posts that are decompressed whole, so a query with a few
-// thousand matches among a million posts reads nearly every chunk: bytes
-// per post are what counts.
-//
-// Two posts share a key only if they were created in the same millisecond
-// and their URIs collide in 64 bits; the key is also indexed, so a
-// relevance cursor finds its post again with a term query.
+// Sorting on the key reads 8 bytes of doc values per matching post. The
+// creation time's own doc values, which the sort read before, hold its 16
+// precision-shifted numeric terms (about 130 bytes a post). Doc values are
+// read in chunks of 1,024 posts that are decompressed whole, so a query
+// with a few thousand matches among a million posts reads nearly every
+// chunk: bytes per post are what counts.
 const (
-	fieldSortKey   = "sk"
-	sortKeyTimeLen = 8
-	sortKeyHashLen = 11
-	sortKeyLen     = sortKeyTimeLen + sortKeyHashLen
+	fieldSortKey = "sk"
+	sortKeyLen   = 8
 )
 
 // sortKeyDigits are 64 digits in ascending ASCII order.
@@ -42,9 +31,8 @@ const sortKeyDigits = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrs
 // ones are clamped to it.
 var maxSortKeyTime = time.Date(9999, 12, 31, 23, 59, 59, 999_000_000, time.UTC)
 
-// sortKey returns the sort key of a post created at created with the
-// given URI.
-func sortKey(created time.Time, uri string) string {
+// sortKey returns the sort key of a post created at created.
+func sortKey(created time.Time) string {
 	var ms uint64
 	switch {
 	case created.Before(time.Unix(0, 0)):
@@ -54,11 +42,8 @@ func sortKey(created time.Time, uri string) string {
 	default:
 		ms = uint64(created.UnixMilli())
 	}
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(uri)) // cannot fail
 	var b [sortKeyLen]byte
-	putDigits(b[:sortKeyTimeLen], ms)
-	putDigits(b[sortKeyTimeLen:], h.Sum64())
+	putDigits(b[:], ms)
 	return string(b[:])
 }
 
@@ -88,8 +73,8 @@ func validSortKey(s string) bool {
 
 // hasSortKey reports whether an index mapping maps the sort key. Indexes
 // created before it existed keep their stored mapping, which drops the
-// field from new documents too: they are searched with the former sort
-// (creation-time doc values and the _id tie-breaker) until rebuilt.
+// field from new documents too: they are sorted newest first by the
+// creation time's doc values, as before, until rebuilt.
 func hasSortKey(m mapping.IndexMapping) bool {
 	im, ok := m.(*mapping.IndexMappingImpl)
 	if !ok {

@@ -17,34 +17,30 @@ import (
 func TestSortKey(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
-		name          string
-		older, newer  time.Time
-		olderURI, uri string
+		name         string
+		older, newer time.Time
 	}{
-		{"a millisecond apart", t0, t0.Add(time.Millisecond), "https://z.example/1", "https://a.example/1"},
-		{"years apart", t0.AddDate(-20, 0, 0), t0, "u", "u"},
-		{"before 1970 sorts as 1970", time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(0, int64(time.Millisecond)), "u", "u"},
-		{"zero time first", time.Time{}, t0, "u", "u"},
-		{"year 9999", t0, time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), "u", "u"},
-		{"other time zone", t0.In(time.FixedZone("x", 3600)), t0.Add(time.Second), "u", "u"},
+		{"a millisecond apart", t0, t0.Add(time.Millisecond)},
+		{"years apart", t0.AddDate(-20, 0, 0), t0},
+		{"before 1970 sorts as 1970", time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(0, int64(time.Millisecond))},
+		{"zero time first", time.Time{}, t0},
+		{"year 9999", t0, time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)},
+		{"other time zone", t0.In(time.FixedZone("x", 3600)), t0.Add(time.Second)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a, b := sortKey(tc.older, tc.olderURI), sortKey(tc.newer, tc.uri)
+			a, b := sortKey(tc.older), sortKey(tc.newer)
 			require.Less(t, a, b)
 			require.True(t, validSortKey(a), a)
 			require.True(t, validSortKey(b), b)
 		})
 	}
-	// Clamped at both ends; the time part is equal, the URI part differs.
-	far := sortKey(time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC), "u")
-	require.Equal(t, sortKey(maxSortKeyTime, "u"), far)
-	x, y := sortKey(t0, "https://a.example/1"), sortKey(t0, "https://a.example/2")
-	require.NotEqual(t, x, y)
-	require.Equal(t, x[:sortKeyTimeLen], y[:sortKeyTimeLen])
-	require.Equal(t, x, sortKey(t0.In(time.FixedZone("y", -7200)), "https://a.example/1"))
-
-	for _, bad := range []string{"", x[1:], x + "A", x[:5] + "!" + x[6:], x[:5] + "é" + x[7:], x[:5] + "\x00" + x[6:]} {
+	require.Equal(t, sortKey(maxSortKeyTime), sortKey(time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC)))
+	require.Equal(t, sortKey(time.Unix(0, 0)), sortKey(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)))
+	x := sortKey(t0)
+	require.Equal(t, x, sortKey(t0.In(time.FixedZone("y", -7200))))
+	require.Equal(t, x, sortKey(t0.Add(999*time.Microsecond)))
+	for _, bad := range []string{"", x[1:], x + "A", x[:5] + "!" + x[6:], x[:4] + "é" + x[6:], x[:5] + "\x00" + x[6:]} {
 		require.False(t, validSortKey(bad), bad)
 	}
 }
@@ -85,11 +81,11 @@ func TestNewestTies(t *testing.T) {
 	}
 
 	for _, c := range []cursor{
-		{Sort: model.SortNewest, Keys: []string{"not a key"}},
-		{Sort: model.SortNewest, Keys: []string{sortKey(t0, "u"), "extra"}},
-		{Sort: model.SortRelevance, Keys: []string{"1.5", "short"}},
-		{Sort: model.SortRelevance, Keys: []string{"NaNx", sortKey(t0, "u")}},
-		{Sort: model.SortRelevance, Keys: []string{sortKey(t0, "u")}},
+		{Sort: model.SortNewest, Keys: []string{"not a key", "https://t.example/p/1"}},
+		{Sort: model.SortNewest, Keys: []string{t0.Format(time.RFC3339Nano), "https://t.example/p/1"}},
+		{Sort: model.SortNewest, Keys: []string{sortKey(t0)}},
+		{Sort: model.SortRelevance, Keys: []string{"NaNx", "https://t.example/p/1"}},
+		{Sort: model.SortRelevance, Keys: []string{"1.5"}},
 	} {
 		_, err := ix.Search(ctx, model.SearchQuery{Q: "tied", Sort: c.Sort, Cursor: encodeCursor(c)})
 		require.ErrorIs(t, err, model.ErrBadQuery, c)

@@ -128,7 +128,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("indexing with the per-language mapping: %w", err)
 		}
 		_ = os.RemoveAll(filepath.Join(work, "perlang"))
-		res.MappingBase, res.MappingNew = base, perLang
+		// The same without the stored HTML: what keeping it costs.
+		noHTML, err := indexbench.BleveAlone(ctx, filepath.Join(work, "nohtml"), n, func(i int) model.Post {
+			p := gen.Post(i)
+			p.HTML = ""
+			return p
+		})
+		if err != nil {
+			return fmt.Errorf("indexing without stored HTML: %w", err)
+		}
+		_ = os.RemoveAll(filepath.Join(work, "nohtml"))
+		res.MappingBase, res.MappingNew, res.MappingNoHTML = base, perLang, noHTML
 	}
 
 	log.Info("bleve alone", "posts", cfg.posts)

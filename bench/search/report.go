@@ -31,10 +31,12 @@ type results struct {
 	Command string
 
 	MappingBase, MappingNew indexbench.Result
-	Alone, Indexer          indexbench.Result
-	AloneRSS, IndexerRSS    int64
-	SearchRSS               int64
-	Kinds                   []kind
+	// MappingNoHTML is MappingNew without the stored HTML.
+	MappingNoHTML        indexbench.Result
+	Alone, Indexer       indexbench.Result
+	AloneRSS, IndexerRSS int64
+	SearchRSS            int64
+	Kinds                []kind
 }
 
 // machine describes where the figures were measured.
@@ -79,7 +81,8 @@ func (r results) markdown() string {
 	w("Machine: %d CPUs (%s), %s RAM, %s, %s, fedilens %s.\n\n", m.CPUs, m.CPUModel, m.MemTotal, m.Kernel, m.GoVersion, m.Revision)
 	w("Corpus: %s synthetic posts (`indexer/indexbench`, seed %d): 50 to 400 characters, languages as in the simulator "+
 		"(en 40%%, de 15%%, fr 10%%, es 8%%, ja 7%%, nl 5%%, pt 5%%, none 10%%), words and hashtags Zipf-distributed, "+
-		"2,000 instances (Zipf), creation times over the two years before %s; 5%% with a content warning, 10%% with alt text.\n\n",
+		"2,000 instances (Zipf), creation times over the two years before %s; 5%% with a content warning, 10%% with alt text; "+
+		"each with Mastodon-like sanitised HTML (the text in a paragraph, a link per hashtag), stored but not indexed.\n\n",
 		thousands(float64(r.Config.posts)), r.Config.seed, corpusEnd.Format("2006-01-02"))
 
 	w("### Ingest: %s posts\n\n", thousands(float64(r.Config.posts)))
@@ -112,8 +115,21 @@ func (r results) markdown() string {
 		w("| mapping | posts/s | index on disk |\n|---|---:|---:|\n")
 		w("| one `text` field, standard analyser (before issue 4) | %s | %s |\n", thousands(r.MappingBase.DocsPerSec()), mib(r.MappingBase.DiskBytes))
 		w("| per-language `text_*`/`summary_*`/`alt_*` fields (`indexer.NewMapping`) | %s | %s |\n", thousands(r.MappingNew.DocsPerSec()), mib(r.MappingNew.DiskBytes))
+		if r.MappingNoHTML.Docs > 0 {
+			w("| the same without the stored HTML (`html` field empty) | %s | %s |\n", thousands(r.MappingNoHTML.DocsPerSec()), mib(r.MappingNoHTML.DiskBytes))
+			w("\nStoring each post's sanitised HTML for display costs %s on disk (%.0f bytes a post).\n",
+				pct(r.MappingNew.DiskBytes, r.MappingNoHTML.DiskBytes), float64(r.MappingNew.DiskBytes-r.MappingNoHTML.DiskBytes)/float64(r.MappingNew.Docs))
+		}
 	}
 	return b.String()
+}
+
+// pct is how much larger a is than b, as a signed percentage.
+func pct(a, b int64) string {
+	if b <= 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%+.0f%%", 100*float64(a-b)/float64(b))
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

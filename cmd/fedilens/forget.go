@@ -135,24 +135,7 @@ func forgetFlags() (*flag.FlagSet, *common, *bool) {
 // or after them.
 func splitForgetArgs(args []string) (flags, positional []string, err error) {
 	fs, _, _ := forgetFlags()
-	fs.SetOutput(io.Discard)
-	rest := args
-	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return nil, nil, err
-		}
-		consumed := rest[:len(rest)-fs.NArg()]
-		flags = append(flags, consumed...)
-		rest = fs.Args()
-		if len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
-			return flags, append(positional, rest...), nil
-		}
-		if len(rest) > 0 {
-			positional = append(positional, rest[0])
-			rest = rest[1:]
-		}
-	}
-	return flags, positional, nil
+	return splitFlagArgs(fs, args)
 }
 
 // forgetter is the admin API's api.Forgetter in a process that holds the

@@ -146,6 +146,13 @@ func optoutFlags(action string) (*flag.FlagSet, *common, *string) {
 // positional.
 func splitInterspersed(action string, args []string) (flags, positional []string, err error) {
 	fs, _, _ := optoutFlags(action)
+	return splitFlagArgs(fs, args)
+}
+
+// splitFlagArgs separates the flags fs knows from positional arguments
+// given before, between or after them; everything after "--" is
+// positional. fs is used for parsing only (its output is discarded).
+func splitFlagArgs(fs *flag.FlagSet, args []string) (flags, positional []string, err error) {
 	fs.SetOutput(io.Discard)
 	rest := args
 	for len(rest) > 0 {
