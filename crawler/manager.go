@@ -164,10 +164,12 @@ type Manager struct {
 	fetcher *fetcher
 	metrics *metrics
 
-	// The forgotten authors' keys, cached for a minute (sources.go).
-	forgotMu sync.Mutex
-	forgot   map[string]bool
-	forgotAt time.Time
+	// The forgotten authors' keys, cached for a minute, and the hosts
+	// that have post cursors, read at pass start (sources.go).
+	forgotMu    sync.Mutex
+	forgot      map[string]bool
+	forgotAt    time.Time
+	cursorHosts map[string]bool
 
 	mu     sync.Mutex
 	hosts  map[string]*hostEntry
@@ -274,6 +276,9 @@ func (m *Manager) RunOnce(ctx context.Context) (PassStats, error) {
 		return PassStats{}, err
 	}
 	m.refreshControls(ctx, true)
+	if err := m.loadCursorHosts(ctx); err != nil {
+		return PassStats{}, err
+	}
 	m.mu.Lock()
 	m.closed = false
 	m.done.Store(0)

@@ -27,6 +27,10 @@ type PostState interface {
 	StoredPosts(ctx context.Context, host string) (map[string][]string, error)
 	// ForgottenAuthors returns the keys of the authors an admin removed.
 	ForgottenAuthors(ctx context.Context) (map[string]bool, error)
+	// PostCursorHosts returns the hosts that have any cursor. It is read
+	// once a pass, so a host without cursors (every host, the first
+	// time) costs no query of its own.
+	PostCursorHosts(ctx context.Context) (map[string]bool, error)
 }
 
 // Defaults of the post options.
@@ -183,6 +187,9 @@ func (hc *hostCrawl) crawlPosts(ctx context.Context, snap *model.Snapshot) ([]st
 	}
 	pv.Source = src.name()
 	err := src.crawl(ctx, pc)
+	if len(pv.Cursors) > 0 {
+		m.noteCursors(hc.host)
+	}
 	pv.Access = accessOf(err)
 	if pv.Access == model.PostAccessDisallowed {
 		pc.withdrawAll("robots")
@@ -215,13 +222,16 @@ func (pc *postCrawl) load(ctx context.Context) error {
 		return nil
 	}
 	pc.key = ps.AuthorKey
-	cs, err := ps.PostCursors(ctx, host)
-	if err != nil {
-		return fmt.Errorf("reading post cursors: %w", err)
+	if m.hasCursors(host) {
+		cs, err := ps.PostCursors(ctx, host)
+		if err != nil {
+			return fmt.Errorf("reading post cursors: %w", err)
+		}
+		for _, c := range cs {
+			pc.cursors[c.AccountKey] = c
+		}
 	}
-	for _, c := range cs {
-		pc.cursors[c.AccountKey] = c
-	}
+	var err error
 	if pc.stored, err = ps.StoredPosts(ctx, host); err != nil {
 		return fmt.Errorf("reading stored posts: %w", err)
 	}
@@ -312,4 +322,38 @@ func (m *Manager) forgottenAuthors(ctx context.Context, ps PostState) (map[strin
 	}
 	m.forgot, m.forgotAt = f, time.Now()
 	return f, nil
+}
+
+// loadCursorHosts reads, at pass start, which hosts have post cursors: a
+// ClickHouse query per host visit cost more CPU than the rest of the visit.
+func (m *Manager) loadCursorHosts(ctx context.Context) error {
+	ps := m.opts.PostState
+	if !m.opts.Posts || ps == nil {
+		return nil
+	}
+	hosts, err := ps.PostCursorHosts(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the hosts with post cursors: %w", err)
+	}
+	m.forgotMu.Lock()
+	m.cursorHosts = hosts
+	m.forgotMu.Unlock()
+	return nil
+}
+
+// hasCursors reports whether host had cursors at pass start, or got some
+// during the pass.
+func (m *Manager) hasCursors(host string) bool {
+	m.forgotMu.Lock()
+	defer m.forgotMu.Unlock()
+	return m.cursorHosts == nil || m.cursorHosts[host]
+}
+
+// noteCursors records that host now has cursors.
+func (m *Manager) noteCursors(host string) {
+	m.forgotMu.Lock()
+	defer m.forgotMu.Unlock()
+	if m.cursorHosts != nil {
+		m.cursorHosts[host] = true
+	}
 }

@@ -32,3 +32,7 @@ func (p postState) StoredPosts(ctx context.Context, host string) (map[string][]s
 func (p postState) ForgottenAuthors(ctx context.Context) (map[string]bool, error) {
 	return p.st.ForgottenAuthors(ctx)
 }
+
+func (p postState) PostCursorHosts(ctx context.Context) (map[string]bool, error) {
+	return p.st.PostCursorHosts(ctx)
+}

@@ -237,3 +237,25 @@ FROM post_access WHERE host = ? ORDER BY crawled DESC LIMIT 1`, host)
 	}
 	return a, nil
 }
+
+// PostCursorHosts returns the hosts that have at least one post cursor. The
+// crawler reads it once a pass instead of asking for every host's cursors.
+func (s *Store) PostCursorHosts(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.conn.Query(ctx, `SELECT DISTINCT host FROM post_cursors`)
+	if err != nil {
+		return nil, fmt.Errorf("read hosts with post cursors: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("read hosts with post cursors: %w", err)
+		}
+		out[h] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read hosts with post cursors: %w", err)
+	}
+	return out, nil
+}

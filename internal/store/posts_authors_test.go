@@ -228,6 +228,10 @@ func TestPostCursorsRoundTrip(t *testing.T) {
 	got, err = s.PostCursors(ctx, "none.test")
 	require.NoError(t, err)
 	require.Empty(t, got)
+
+	hosts, err := s.PostCursorHosts(ctx)
+	require.NoError(t, err)
+	require.Equal(t, map[string]bool{"a.test": true, "b.test": true}, hosts)
 }
 
 func TestPostAccessAndSkips(t *testing.T) {
