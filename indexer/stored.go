@@ -14,12 +14,12 @@ import (
 // to purge what was deleted at the source.
 func (ix *Index) PostsByAuthor(ctx context.Context, host string) (map[string][]string, error) {
 	out := map[string][]string{}
-	// Bleve allocates the whole page's matches up front: a page of 10,000
-	// made a third of a census crawl's allocations (one call per host,
-	// most with a handful of posts).
-	const page = 500
+	// Bleve allocates the whole page's matches up front: a fixed page of
+	// 10,000 made a third of a census crawl's allocations (one call per
+	// host, most with no post or a handful). Pages start small and grow.
+	page := 32
 	var after []string
-	for {
+	for ; ; page = min(2*page, 4096) {
 		req := bleve.NewSearchRequestOptions(termQuery(fieldHost, strings.ToLower(host)), page, 0, false)
 		req.SortBy([]string{"_id"})
 		req.Score = "none"
