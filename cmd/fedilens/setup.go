@@ -4,8 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +11,7 @@ import (
 	"github.com/fedilens/fedilens/api"
 	"github.com/fedilens/fedilens/crawler"
 	"github.com/fedilens/fedilens/indexer"
+	"github.com/fedilens/fedilens/internal/gctune"
 	"github.com/fedilens/fedilens/internal/pipeline"
 	"github.com/fedilens/fedilens/internal/store"
 )
@@ -99,7 +98,8 @@ func setupCrawl(ctx context.Context, c *common, f *crawlFlags, log *slog.Logger,
 		return nil, err
 	}
 	s.closers = append([]func(){stopSim}, s.closers...) // the simulator stops last
-	tuneGC()
+	stopGC := gctune.Start(ctx, gctune.Options{Logger: log})
+	s.closers = append(s.closers, stopGC)
 	pipe := pipeline.New(s.st, s.ix, pipeline.Options{FlushEvery: crawlFlushEvery, Logger: log.With("component", "pipeline")})
 	c.ctl.usePipeline(pipe)
 	s.closers = append(s.closers, func() {
@@ -168,16 +168,3 @@ func expirePosts(ctx context.Context, pipe *pipeline.Pipeline, retention time.Du
 // merges: 2 s instead of 1 s halves that work, and a crash loses at most
 // 2 s of visits, which the restart repeats.
 const crawlFlushEvery = 2 * time.Second
-
-// crawlGCPercent is the garbage collector's target for crawls, unless the
-// environment sets GOGC: a crawl allocates much short-lived garbage (peer
-// lists, JSON), and at Go's default of 100 the collector took a tenth of
-// the crawler's CPU. 200 halves that for about a third more memory (the
-// 40,000-host census stays well under 500 MB; BENCHMARKS.md).
-const crawlGCPercent = 200
-
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(crawlGCPercent)
-	}
-}
