@@ -41,31 +41,6 @@ func TestReplayList(t *testing.T) {
 	require.Equal(t, want, got)
 }
 
-func TestReplaceSection(t *testing.T) {
-	const sec = "## Census\n\nnew\n"
-	tests := []struct {
-		name, doc, want string
-	}{
-		{"append to a file without the section", "# Benchmarks\n", "# Benchmarks\n\n## Census\n\nnew\n"},
-		{"replace the last section", "# B\n\n## Census\n\nold\nold\n", "# B\n\n## Census\n\nnew\n"},
-		{
-			"keep the sections around it",
-			"# B\n\n## Index\n\nx\n\n## Census\n\nold\n\n## Census: analysis\n\nkept\n",
-			"# B\n\n## Index\n\nx\n\n## Census\n\nnew\n\n## Census: analysis\n\nkept\n",
-		},
-		{
-			"a heading inside a code fence is not the end",
-			"## Census\n\n```\n## not a heading\n```\n\n## Next\n",
-			"## Census\n\nnew\n\n## Next\n",
-		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, replaceSection(tc.doc, sectionTitle, sec))
-		})
-	}
-}
-
 func TestParsePassLine(t *testing.T) {
 	var r crawlResult
 	require.NoError(t, parsePassLine("crawl pass done: 1200 hosts visited, 900 ok, 300 failed, 1300 known, in 12.5s\n", &r))
@@ -78,12 +53,6 @@ func TestStats(t *testing.T) {
 	require.InDelta(t, 2.5, median([]float64{4, 1, 2, 3}), 1e-9)
 	require.Zero(t, median(nil))
 	require.Equal(t, 2, histogramDistance(map[string]int{"200": 10, "404": 2}, map[string]int{"200": 8, "404": 2, "429": 2}))
-	require.Equal(t, "1,234,567", thousands(1234567))
-	require.Equal(t, "999", thousands(999))
-	status := []byte("Name:\tfedilens\nVmRSS:\t  2080 kB\nThreads:\t12\n")
-	require.Equal(t, int64(2080*1024), procKB(status, "VmRSS"))
-	require.Equal(t, int64(12), procKB(status, "Threads"))
-	require.Zero(t, procKB(status, "RssFile"))
 	require.Equal(t, "abc123456789 (with uncommitted changes)",
 		buildRevision("bin/fedilens: go1.26\n\tbuild\tvcs.revision=abc1234567890000\n\tbuild\tvcs.modified=true\n"))
 

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fedilens/fedilens/bench/internal/benchmd"
 	"github.com/fedilens/fedilens/internal/fedisim"
 	"github.com/fedilens/fedilens/internal/model"
 )
@@ -385,11 +386,11 @@ func sampleChild(pid int) func() childSample {
 				}
 			}
 			if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
-				c.HWM = max(c.HWM, procKB(st, "VmHWM"))
-				if rss := procKB(st, "VmRSS"); rss > peakRSS {
+				c.HWM = max(c.HWM, benchmd.ProcKB(st, "VmHWM"))
+				if rss := benchmd.ProcKB(st, "VmRSS"); rss > peakRSS {
 					peakRSS = rss
-					c.RSSAnon, c.RSSFile = procKB(st, "RssAnon"), procKB(st, "RssFile")
-					c.Threads = int(procKB(st, "Threads"))
+					c.RSSAnon, c.RSSFile = benchmd.ProcKB(st, "RssAnon"), benchmd.ProcKB(st, "RssFile")
+					c.Threads = int(benchmd.ProcKB(st, "Threads"))
 					c.PeakAt = time.Since(start)
 				}
 			}
@@ -405,24 +406,6 @@ func sampleChild(pid int) func() childSample {
 		close(stop)
 		return <-done
 	}
-}
-
-// procKB reads a "Key: N kB" (or "Key: N") line of a /proc status file, in
-// bytes for kB values; 0 when absent.
-func procKB(status []byte, key string) int64 {
-	v := procField(status, key)
-	f := strings.Fields(v)
-	if len(f) == 0 {
-		return 0
-	}
-	n, err := strconv.ParseInt(f[0], 10, 64)
-	if err != nil {
-		return 0
-	}
-	if len(f) > 1 && f[1] == "kB" {
-		n *= 1024
-	}
-	return n
 }
 
 // logSpan is the time from the first request's arrival to the last

@@ -42,6 +42,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/fedilens/fedilens/bench/internal/benchmd"
 )
 
 // config is the command line.
@@ -208,7 +210,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	section := renderSection(res)
 	fmt.Fprint(stdout, section)
 	if cfg.out != "" {
-		if err := updateFile(cfg.out, sectionTitle, section); err != nil {
+		if err := benchmd.UpdateFile(cfg.out, sectionTitle, section); err != nil {
 			return errors.Join(delayErr, err)
 		}
 		log.Info("section written", "file", cfg.out)

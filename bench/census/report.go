@@ -1,18 +1,16 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fedilens/fedilens/bench/internal/benchmd"
 )
 
 // sectionTitle is the heading of the section the bench owns in
@@ -46,13 +44,13 @@ func describeMachine(ctx context.Context, bin, chVersion string) machine {
 	m := machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), ClickHouse: chVersion,
 		CPUModel: "unknown", MemTotal: "unknown", Kernel: "unknown", Revision: "unknown"}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		if v := procField(b, "model name"); v != "" {
+		if v := benchmd.ProcField(b, "model name"); v != "" {
 			m.CPUModel = v
 		}
 	}
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		if v := procField(b, "MemTotal"); v != "" {
-			m.MemTotal = humanKiB(v)
+		if v := benchmd.ProcField(b, "MemTotal"); v != "" {
+			m.MemTotal = benchmd.HumanKiB(v)
 		}
 	}
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
@@ -69,32 +67,6 @@ func describeMachine(ctx context.Context, bin, chVersion string) machine {
 		}
 	}
 	return m
-}
-
-// procField returns the value of the first "key : value" line of a /proc
-// file.
-func procField(b []byte, key string) string {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(k) == key {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
-}
-
-// humanKiB turns meminfo's "24731996 kB" into "23.6 GiB".
-func humanKiB(v string) string {
-	f := strings.Fields(v)
-	if len(f) == 0 {
-		return v
-	}
-	kib, err := strconv.ParseFloat(f[0], 64)
-	if err != nil {
-		return v
-	}
-	return fmt.Sprintf("%.1f GiB", kib/(1<<20))
 }
 
 // buildRevision reads vcs.revision and vcs.modified from `go version -m`.
@@ -148,42 +120,25 @@ func fixed(decimals int) func(float64) string {
 	return func(v float64) string { return strconv.FormatFloat(v, 'f', decimals, 64) }
 }
 
-func thousands(v float64) string {
-	s := strconv.FormatFloat(v, 'f', 0, 64)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
 var runRows = []row{
 	{"crawler process wall time (s)", fixed(1), func(r runResult) float64 { return r.Crawl.Wall.Seconds() }},
 	{"crawl pass (s)", fixed(1), func(r runResult) float64 { return r.Crawl.Pass.Seconds() }},
-	{"hosts visited", thousands, func(r runResult) float64 { return float64(r.Crawl.Visited) }},
-	{"**hosts visited/s** (pass)", thousands, func(r runResult) float64 { return rate(int(r.Crawl.Visited), r.Crawl.Pass) }},
-	{"distinct hosts requested", thousands, func(r runResult) float64 { return float64(r.Crawl.Hosts) }},
-	{"hosts requested/s (pass)", thousands, func(r runResult) float64 { return rate(r.Crawl.Hosts, r.Crawl.Pass) }},
-	{"requests (simulator log)", thousands, func(r runResult) float64 { return float64(r.Crawl.Requests) }},
-	{"**crawler req/s**", thousands, func(r runResult) float64 { return rate(r.Crawl.Requests, r.Crawl.Span) }},
-	{"**plain net/http loop req/s**", thousands, func(r runResult) float64 { return rate(r.Plain.Requests, r.Plain.Span) }},
+	{"hosts visited", benchmd.Thousands, func(r runResult) float64 { return float64(r.Crawl.Visited) }},
+	{"**hosts visited/s** (pass)", benchmd.Thousands, func(r runResult) float64 { return rate(int(r.Crawl.Visited), r.Crawl.Pass) }},
+	{"distinct hosts requested", benchmd.Thousands, func(r runResult) float64 { return float64(r.Crawl.Hosts) }},
+	{"hosts requested/s (pass)", benchmd.Thousands, func(r runResult) float64 { return rate(r.Crawl.Hosts, r.Crawl.Pass) }},
+	{"requests (simulator log)", benchmd.Thousands, func(r runResult) float64 { return float64(r.Crawl.Requests) }},
+	{"**crawler req/s**", benchmd.Thousands, func(r runResult) float64 { return rate(r.Crawl.Requests, r.Crawl.Span) }},
+	{"**plain net/http loop req/s**", benchmd.Thousands, func(r runResult) float64 { return rate(r.Plain.Requests, r.Plain.Span) }},
 	{"**ratio crawler ÷ plain** (target ≥ 0.5)", fixed(2), func(r runResult) float64 { return r.Ratio }},
-	{"crawler: median req/s over whole seconds", thousands, func(r runResult) float64 { return r.Crawl.Shape.MedianPerSecond }},
-	{"plain loop: median req/s over whole seconds", thousands, func(r runResult) float64 { return r.Plain.Shape.MedianPerSecond }},
+	{"crawler: median req/s over whole seconds", benchmd.Thousands, func(r runResult) float64 { return r.Crawl.Shape.MedianPerSecond }},
+	{"plain loop: median req/s over whole seconds", benchmd.Thousands, func(r runResult) float64 { return r.Plain.Shape.MedianPerSecond }},
 	{"crawler: time to start the last 5% of requests (s)", fixed(1), func(r runResult) float64 { return r.Crawl.Shape.Tail.Seconds() }},
-	{"**crawler peak RSS (MB)**", thousands, func(r runResult) float64 { return mb(r.Crawl.MaxRSS) }},
-	{"crawler RSS at its peak: anonymous (MB)", thousands, func(r runResult) float64 { return mb(r.Crawl.RSSAnon) }},
-	{"crawler threads at its RSS peak", thousands, func(r runResult) float64 { return float64(r.Crawl.Threads) }},
-	{"crawler peak open files", thousands, func(r runResult) float64 { return float64(r.Crawl.PeakFDs) }},
-	{"simulator (bench process) peak open files", thousands, func(r runResult) float64 { return float64(r.Crawl.SimPeakFDs) }},
+	{"**crawler peak RSS (MB)**", benchmd.Thousands, func(r runResult) float64 { return mb(r.Crawl.MaxRSS) }},
+	{"crawler RSS at its peak: anonymous (MB)", benchmd.Thousands, func(r runResult) float64 { return mb(r.Crawl.RSSAnon) }},
+	{"crawler threads at its RSS peak", benchmd.Thousands, func(r runResult) float64 { return float64(r.Crawl.Threads) }},
+	{"crawler peak open files", benchmd.Thousands, func(r runResult) float64 { return float64(r.Crawl.PeakFDs) }},
+	{"simulator (bench process) peak open files", benchmd.Thousands, func(r runResult) float64 { return float64(r.Crawl.SimPeakFDs) }},
 	{"crawler CPU time (s)", fixed(1), func(r runResult) float64 { return r.Crawl.CPU.Seconds() }},
 	{"crawler CPU per request (ms)", fixed(2), func(r runResult) float64 {
 		if r.Crawl.Requests == 0 {
@@ -194,15 +149,15 @@ var runRows = []row{
 	{"simulator CPU during the crawl (s)", fixed(1), func(r runResult) float64 { return r.Crawl.SimCPU.Seconds() }},
 	{"ClickHouse CPU during the crawl (s)", fixed(1), func(r runResult) float64 { return r.Crawl.ClickHouseCPU.Seconds() }},
 	{"simulator + plain loop CPU during the plain loop (s)", fixed(1), func(r runResult) float64 { return r.Plain.CPU.Seconds() }},
-	{"plain loop: requests logged", thousands, func(r runResult) float64 { return float64(r.Plain.Requests) }},
-	{"connections (TLS handshakes) the simulator served the crawler", thousands, func(r runResult) float64 { return float64(r.Crawl.Conns) }},
-	{"connections (TLS handshakes) the simulator served the plain loop", thousands, func(r runResult) float64 { return float64(r.Plain.Conns) }},
-	{"plain loop: transport errors", thousands, func(r runResult) float64 { return float64(r.Plain.Errors) }},
-	{"answers differing, crawler vs plain", thousands, func(r runResult) float64 { return float64(r.StatusDiff) }},
+	{"plain loop: requests logged", benchmd.Thousands, func(r runResult) float64 { return float64(r.Plain.Requests) }},
+	{"connections (TLS handshakes) the simulator served the crawler", benchmd.Thousands, func(r runResult) float64 { return float64(r.Crawl.Conns) }},
+	{"connections (TLS handshakes) the simulator served the plain loop", benchmd.Thousands, func(r runResult) float64 { return float64(r.Plain.Conns) }},
+	{"plain loop: transport errors", benchmd.Thousands, func(r runResult) float64 { return float64(r.Plain.Errors) }},
+	{"answers differing, crawler vs plain", benchmd.Thousands, func(r runResult) float64 { return float64(r.StatusDiff) }},
 	{"load average before the crawl", fixed(1), func(r runResult) float64 { return r.Crawl.Load }},
 	{"load average before the plain loop", fixed(1), func(r runResult) float64 { return r.Plain.Load }},
-	{"instances stored", thousands, func(r runResult) float64 { return float64(r.Crawl.Stored) }},
-	{"census missing + extra vs truth", thousands, func(r runResult) float64 { return float64(r.Crawl.Missing + r.Crawl.Extra) }},
+	{"instances stored", benchmd.Thousands, func(r runResult) float64 { return float64(r.Crawl.Stored) }},
+	{"census missing + extra vs truth", benchmd.Thousands, func(r runResult) float64 { return float64(r.Crawl.Missing + r.Crawl.Extra) }},
 }
 
 // renderSection writes the Markdown section of the results.
@@ -216,11 +171,11 @@ func renderSection(res results) string {
 	w("Machine: %d CPUs (%s), %s memory, %s; %s; ClickHouse %s; fedilens %s.\n",
 		m.CPUs, m.CPUModel, m.MemTotal, m.Kernel, m.GoVersion, m.ClickHouse, m.Revision)
 	w("Open-file limit: %s for the crawler, %s for the simulator and the plain loop.\n\n",
-		thousands(float64(m.CrawlerNofile)), thousands(float64(m.SimNofile)))
+		benchmd.Thousands(float64(m.CrawlerNofile)), benchmd.Thousands(float64(m.SimNofile)))
 
 	runs := res.Runs
 	if len(runs) > 0 {
-		w("### Throughput: %s simulated instances, per-host delay 0, %d run(s)\n\n", thousands(float64(res.Config.instances)), len(runs))
+		w("### Throughput: %s simulated instances, per-host delay 0, %d run(s)\n\n", benchmd.Thousands(float64(res.Config.instances)), len(runs))
 		w("`fedilens crawl --once --host-delay 0 --workers %d --max-in-flight %d --post-retention 0` against the simulator (posts included), then a plain\n", res.Config.workers, res.Config.maxInFlight)
 		w("net/http loop (%d goroutines) replaying the requests the simulator logged for that crawl.\n\n", res.Config.maxInFlight)
 		w("| |")
@@ -248,42 +203,42 @@ func renderSection(res results) string {
 			ratio, targetRatio, verdict(ratio >= targetRatio))
 		if res.Config.instances >= targetRSSHostsMin {
 			w("- Memory: the crawler's peak RSS for a %s-instance census was **%.0f MB** (median; target < %.0f MB): **%s**.\n",
-				thousands(float64(res.Config.instances)), rss/1e6, targetRSSBytes/1e6, verdict(rss < targetRSSBytes))
+				benchmd.Thousands(float64(res.Config.instances)), rss/1e6, targetRSSBytes/1e6, verdict(rss < targetRSSBytes))
 		} else {
 			w("- Memory: %.0f MB peak RSS (median) for %s instances; the %s-instance target needs `-instances %d` or more.\n",
-				rss/1e6, thousands(float64(res.Config.instances)), thousands(targetRSSHostsMin), targetRSSHostsMin)
+				rss/1e6, benchmd.Thousands(float64(res.Config.instances)), benchmd.Thousands(targetRSSHostsMin), targetRSSHostsMin)
 		}
 		w("\n")
 	}
 
 	if d := res.Delay; d != nil {
 		c := d.Crawl
-		w("### Census: %s simulated instances, default 1 s per-host delay\n\n", thousands(float64(d.Instances)))
+		w("### Census: %s simulated instances, default 1 s per-host delay\n\n", benchmd.Thousands(float64(d.Instances)))
 		w("`fedilens crawl --once --workers %d --max-in-flight %d --post-retention 0` (no --host-delay: the default 1 s; posts included), one run.\n\n",
 			res.Config.workers, res.Config.maxInFlight)
 		w("| | |\n|---|---:|\n")
 		for _, kv := range [][2]string{
 			{"crawler process wall time", c.Wall.Round(100 * time.Millisecond).String()},
 			{"crawl pass", c.Pass.Round(100 * time.Millisecond).String()},
-			{"hosts visited", thousands(float64(c.Visited))},
+			{"hosts visited", benchmd.Thousands(float64(c.Visited))},
 			{"hosts visited/s (pass)", fixed(1)(rate(int(c.Visited), c.Pass))},
-			{"distinct hosts requested", thousands(float64(c.Hosts))},
-			{"requests (simulator log)", thousands(float64(c.Requests))},
+			{"distinct hosts requested", benchmd.Thousands(float64(c.Hosts))},
+			{"requests (simulator log)", benchmd.Thousands(float64(c.Requests))},
 			{"req/s", fixed(1)(rate(c.Requests, c.Span))},
 			{"time to start the last 5% of requests", c.Shape.Tail.Round(100 * time.Millisecond).String()},
 			{"smallest gap between two requests to one host", gapText(c.MinGap)},
 			{"crawler peak RSS", fmt.Sprintf("%.0f MB", mb(c.MaxRSS))},
 			{"crawler RSS at its peak: anonymous", fmt.Sprintf("%.0f MB", mb(c.RSSAnon))},
 			{"crawler RSS peak reached after", c.PeakAt.Round(time.Second).String()},
-			{"crawler peak open files", thousands(float64(c.PeakFDs))},
-			{"connections (TLS handshakes) served", thousands(float64(c.Conns))},
+			{"crawler peak open files", benchmd.Thousands(float64(c.PeakFDs))},
+			{"connections (TLS handshakes) served", benchmd.Thousands(float64(c.Conns))},
 			{"crawler CPU time", c.CPU.Round(100 * time.Millisecond).String()},
 			{"simulator CPU time during the crawl", c.SimCPU.Round(100 * time.Millisecond).String()},
 			{"ClickHouse CPU time during the crawl", c.ClickHouseCPU.Round(100 * time.Millisecond).String()},
 			{"load average before the crawl", fixed(1)(c.Load)},
-			{"instances stored", thousands(float64(c.Stored))},
-			{"ground truth, len(Truth.Census)", thousands(float64(c.Want))},
-			{"missing + extra vs truth", thousands(float64(c.Missing + c.Extra))},
+			{"instances stored", benchmd.Thousands(float64(c.Stored))},
+			{"ground truth, len(Truth.Census)", benchmd.Thousands(float64(c.Want))},
+			{"missing + extra vs truth", benchmd.Thousands(float64(c.Missing + c.Extra))},
 		} {
 			w("| %s | %s |\n", kv[0], kv[1])
 		}
@@ -292,7 +247,7 @@ func renderSection(res results) string {
 	}
 
 	if res.DelayFailed != "" {
-		w("### Census: %s simulated instances, default 1 s per-host delay\n\n", thousands(float64(res.Config.delayInstances)))
+		w("### Census: %s simulated instances, default 1 s per-host delay\n\n", benchmd.Thousands(float64(res.Config.delayInstances)))
 		w("**Failed:** `%s`\n\n", strings.ReplaceAll(strings.Join(strings.Fields(res.DelayFailed), " "), "`", "'"))
 	}
 
@@ -330,55 +285,4 @@ func gapText(d time.Duration) string {
 		return "n/a"
 	}
 	return d.Round(time.Millisecond).String()
-}
-
-// updateFile writes section into the Markdown file at path, replacing the
-// section that starts with the line title and runs to the next "## "
-// heading (or the end), or appending it when there is none. A missing file
-// is created with a title.
-func updateFile(path, title, section string) error {
-	old, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		old = []byte("# Benchmarks\n")
-	case err != nil:
-		return fmt.Errorf("reading %s: %w", path, err)
-	}
-	if err := os.WriteFile(path, []byte(replaceSection(string(old), title, section)), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
-}
-
-// replaceSection is updateFile's pure part.
-func replaceSection(doc, title, section string) string {
-	section = strings.TrimRight(section, "\n") + "\n"
-	lines := strings.SplitAfter(doc, "\n")
-	start := -1
-	for i, l := range lines {
-		if strings.TrimRight(l, "\r\n") == title {
-			start = i
-			break
-		}
-	}
-	if start < 0 {
-		return strings.TrimRight(doc, "\n") + "\n\n" + section
-	}
-	end := len(lines)
-	inFence := false
-	for i := start + 1; i < len(lines); i++ {
-		if strings.HasPrefix(lines[i], "```") {
-			inFence = !inFence
-		}
-		if !inFence && strings.HasPrefix(lines[i], "## ") {
-			end = i
-			break
-		}
-	}
-	before := strings.Join(lines[:start], "")
-	after := strings.Join(lines[end:], "")
-	if after != "" {
-		section += "\n"
-	}
-	return before + section + after
 }

@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fedilens/fedilens/bench/internal/benchmd"
 	"github.com/fedilens/fedilens/indexer"
 	"github.com/fedilens/fedilens/indexer/indexbench"
 	"github.com/fedilens/fedilens/internal/model"
@@ -186,7 +187,7 @@ search:
 	section := res.markdown()
 	fmt.Fprint(stdout, section)
 	if cfg.out != "" && !cfg.searchOnly {
-		return updateFile(cfg.out, sectionTitle, section)
+		return benchmd.UpdateFile(cfg.out, sectionTitle, section)
 	}
 	return nil
 }
@@ -323,5 +324,5 @@ func peakRSS() int64 {
 	if err != nil {
 		return 0
 	}
-	return procKB(b, "VmHWM")
+	return benchmd.ProcKB(b, "VmHWM")
 }

@@ -10,13 +10,6 @@ import (
 	"github.com/fedilens/fedilens/indexer/indexbench"
 )
 
-func TestReplaceSection(t *testing.T) {
-	doc := "# Benchmarks\n\n## Census\n\nold census\n\n## Search\n\nold search\n```\n## not a heading\n```\n\n## Other\n\nkept\n"
-	got := replaceSection(doc, "## Search", "## Search\n\nnew\n")
-	require.Equal(t, "# Benchmarks\n\n## Census\n\nold census\n\n## Search\n\nnew\n\n## Other\n\nkept\n", got)
-	require.Equal(t, "# Benchmarks\n\n## Search\n\nnew\n", replaceSection("# Benchmarks\n", "## Search", "## Search\n\nnew"))
-}
-
 func TestQueriesAndConfig(t *testing.T) {
 	_, err := parseConfig([]string{"-posts", "10"}, io.Discard)
 	require.Error(t, err)
