@@ -128,6 +128,10 @@ type Options struct {
 	// MaxPostRequests bounds one visit's posts crawl (default
 	// DefaultMaxPostRequests); the next visit continues from the cursors.
 	MaxPostRequests int
+	// OptInWord, when set, lets authors on software without an indexable
+	// flag opt in by putting the word in their bio or a profile field
+	// (consent.Account.OptInWord). Off by default.
+	OptInWord string
 	// ProgressEvery is the interval of the progress log line (default 10 s; negative: none).
 	ProgressEvery time.Duration
 	// Progress, when set (a terminal), receives a progress line rewritten

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fedilens/fedilens/internal/consent"
 	"github.com/fedilens/fedilens/internal/model"
 )
 
@@ -89,4 +90,16 @@ func TestToPostFields(t *testing.T) {
 	s.Account.Acct = "alice@other.example"
 	_, ok = hc.toPost(s)
 	require.False(t, ok, "a remote author is refused")
+}
+
+// TestMastodonAccountOptInWord: the operator's opt-in word reaches the
+// consent rules for accounts whose server sends no indexable flag.
+func TestMastodonAccountOptInWord(t *testing.T) {
+	t.Parallel()
+	no := false
+	a := mastodonAccount{Note: "<p>find me #FediLens</p>"}
+	require.Equal(t, consent.NotIndexable, a.consent(""))
+	require.Equal(t, consent.OK, a.consent("#fedilens"))
+	a.Indexable = &no
+	require.Equal(t, consent.NotIndexable, a.consent("#fedilens"), "an explicit no wins")
 }

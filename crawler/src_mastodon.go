@@ -77,9 +77,10 @@ func (a mastodonAccount) local(host string) string {
 	return user + "@" + host
 }
 
-// consent applies the consent rules to the account.
-func (a mastodonAccount) consent() consent.Reason {
-	acct := consent.Account{Indexable: a.Indexable, NoIndex: a.NoIndex, Bio: a.Note}
+// consent applies the consent rules to the account, with the operator's
+// opt-in word (if any) for accounts whose server sends no indexable flag.
+func (a mastodonAccount) consent(optIn string) consent.Reason {
+	acct := consent.Account{Indexable: a.Indexable, NoIndex: a.NoIndex, Bio: a.Note, OptInWord: optIn}
 	for _, f := range a.Fields {
 		acct.Fields = append(acct.Fields, consent.Field{Name: f.Name, Value: f.Value})
 	}
@@ -179,7 +180,7 @@ func (mastodonSource) crawl(ctx context.Context, pc *postCrawl) error {
 			pc.skip("forgotten")
 			continue
 		}
-		if r := a.consent(); r != consent.OK {
+		if r := a.consent(pc.hc.m.opts.OptInWord); r != consent.OK {
 			pc.skip(string(r))
 			pc.withdraw(acct, string(r))
 			continue

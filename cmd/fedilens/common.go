@@ -21,6 +21,7 @@ import (
 	"github.com/fedilens/fedilens/indexer"
 	"github.com/fedilens/fedilens/internal/chserver"
 	"github.com/fedilens/fedilens/internal/config"
+	"github.com/fedilens/fedilens/internal/consent"
 	"github.com/fedilens/fedilens/internal/fedisim"
 	"github.com/fedilens/fedilens/internal/httpclient"
 	"github.com/fedilens/fedilens/internal/store"
@@ -228,6 +229,7 @@ type crawlFlags struct {
 	postRetention       time.Duration
 	postRevalidateAfter time.Duration
 	maxPostRequests     int
+	optInWord           string
 	// postState is set by setupCrawl (cursors and stored posts), not a flag.
 	postState    crawler.PostState
 	simInstances int
@@ -263,6 +265,7 @@ func (f *crawlFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.postRetention, "post-retention", DefaultPostRetention, "posts older than this are not read and are expired from the index and the store; 0: keep forever")
 	fs.DurationVar(&f.postRevalidateAfter, "post-revalidate-after", 7*24*time.Hour, "how often an author's stored posts are listed in full to notice deletions; 0: at every visit")
 	fs.IntVar(&f.maxPostRequests, "max-post-requests", crawler.DefaultMaxPostRequests, "requests one visit's posts crawl may send; the next visit continues")
+	fs.StringVar(&f.optInWord, "opt-in-word", "", "a word (e.g. #fedilens) with which authors on software without an indexable flag opt in, in their bio or a profile field; empty: off")
 	fs.IntVar(&f.simInstances, "sim", 0, "crawl an in-process simulated fediverse of this many instances (offline demo); sets seeds, --resolve, --allow-net and the CA")
 	fs.Int64Var(&f.simSeed, "sim-seed", 1, "seed of the simulated fediverse")
 	fs.IntVar(&f.maxUnprovenPerDomain, "max-unproven-per-domain", crawler.DefaultMaxUnprovenPerDomain,
@@ -306,6 +309,11 @@ func simSetup(ctx context.Context, c *common, f *crawlFlags, log *slog.Logger) (
 // crawlSeeds validates the seeds and the contact rule before anything is
 // started: crawling the real network requires an operator contact.
 func crawlSeeds(c *common, f *crawlFlags) ([]crawler.Seed, error) {
+	if f.optInWord != "" {
+		if err := consent.ValidOptInWord(f.optInWord); err != nil {
+			return nil, usageErr("--opt-in-word: %v", err)
+		}
+	}
 	var seeds []crawler.Seed
 	for _, s := range c.seeds {
 		seed, err := crawler.ParseSeed(s)
@@ -348,6 +356,7 @@ func newCrawler(c *common, f *crawlFlags, seeds []crawler.Seed, client *httpclie
 		// 0 (every visit) is the crawler's zero value too.
 		PostRevalidateAfter: f.postRevalidateAfter,
 		MaxPostRequests:     f.maxPostRequests,
+		OptInWord:           f.optInWord,
 		Progress:            f.progress,
 		Policy:              c.ctl.hostPolicy(),
 		Controls:            c.ctl.crawlerControls(),

@@ -391,6 +391,8 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"sim", "--https", "0.0.0.0:0"}, 2, "loopback only"},
 		{[]string{"serve", "extra"}, 2, "unexpected arguments"},
 		{[]string{"crawl", "--config", "/nonexistent/fedilens.yml"}, 2, "reading config file"},
+		{[]string{"crawl", "--once", "--sim", "3", "--opt-in-word", "#nobot", "--clickhouse", "127.0.0.1:1", "--data", "DATA"}, 2, "--opt-in-word"},
+		{[]string{"crawl", "--once", "--sim", "3", "--opt-in-word", "two words", "--clickhouse", "127.0.0.1:1", "--data", "DATA"}, 2, "--opt-in-word"},
 		{[]string{"crawl", "--contact", "ops@example.org", "--resolve", "nonsense", "--data", "DATA", "--clickhouse", "127.0.0.1:1"}, 2, "--resolve"},
 	}
 	for _, tc := range tests {

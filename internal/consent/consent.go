@@ -8,6 +8,7 @@
 package consent
 
 import (
+	"fmt"
 	"regexp"
 
 	"github.com/fedilens/fedilens/internal/sanitize"
@@ -42,16 +43,25 @@ type Field struct{ Name, Value string }
 
 // Account is what the rules need to know of an author.
 type Account struct {
-	// Indexable is nil when the server did not say: that counts as false.
+	// Indexable is nil when the server did not say: that counts as false,
+	// unless the operator's opt-in word is in the bio or a profile field.
 	Indexable *bool
 	NoIndex   bool
 	Bio       string
 	Fields    []Field
+	// OptInWord is the operator's opt-in word ("" = none, the default):
+	// for software without an indexable flag, an author who puts it in the
+	// bio or a profile field consents. It never overrides indexable false,
+	// noindex or an opt-out word.
+	OptInWord string
 }
 
 // CheckAccount returns OK when the author consents to being indexed.
 func CheckAccount(a Account) Reason {
-	if a.Indexable == nil || !*a.Indexable {
+	switch {
+	case a.Indexable == nil && a.OptInWord != "" && a.hasWord(a.OptInWord):
+		// Opted in by word, where the software has no flag.
+	case a.Indexable == nil || !*a.Indexable:
 		return NotIndexable
 	}
 	if a.NoIndex {
@@ -74,4 +84,37 @@ func CheckVisibility(visibility string) Reason {
 		return OK
 	}
 	return NotPublic
+}
+
+// ValidOptInWord checks an operator's opt-in word: one word of letters,
+// digits, '_' or '-', optionally starting with '#', 3 to 50 characters,
+// and not one of the opt-out words.
+func ValidOptInWord(w string) error {
+	if !optInRE.MatchString(w) {
+		return fmt.Errorf("opt-in word %q: want one word (letters, digits, _ or -, optionally after #), 3 to 50 characters", w)
+	}
+	if HasOptOutWord(w) {
+		return fmt.Errorf("opt-in word %q is an opt-out word", w)
+	}
+	return nil
+}
+
+var optInRE = regexp.MustCompile(`^#?[\p{L}\p{N}_-]{3,50}$`)
+
+// hasWord reports whether the bio or a profile field carries w as a whole
+// word, case-insensitively, after reducing HTML to text.
+func (a Account) hasWord(w string) bool {
+	re, err := regexp.Compile(`(?i)(?:^|[^\p{L}\p{N}_#])` + regexp.QuoteMeta(w) + `(?:$|[^\p{L}\p{N}_])`)
+	if err != nil {
+		return false
+	}
+	if re.MatchString(sanitize.Text(a.Bio)) {
+		return true
+	}
+	for _, f := range a.Fields {
+		if re.MatchString(sanitize.Text(f.Name)) || re.MatchString(sanitize.Text(f.Value)) {
+			return true
+		}
+	}
+	return false
 }
