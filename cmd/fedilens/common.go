@@ -306,14 +306,34 @@ func simSetup(ctx context.Context, c *common, f *crawlFlags, log *slog.Logger) (
 	return sim.CACertPEM(), func() { _ = srv.Close() }, nil
 }
 
+// validate checks the crawl settings that have no seeds in them, before
+// anything (the simulator included) is started.
+func (f *crawlFlags) validate() error {
+	for _, d := range []struct {
+		name, zero string
+		v          time.Duration
+	}{
+		{"--post-retention", "keep posts forever", f.postRetention},
+		{"--post-revalidate-after", "at every visit", f.postRevalidateAfter},
+	} {
+		if d.v < 0 {
+			return usageErr("%s %s: must not be negative (0 means %s)", d.name, d.v, d.zero)
+		}
+	}
+	if f.maxPostRequests < 1 {
+		return usageErr("--max-post-requests %d: must be at least 1", f.maxPostRequests)
+	}
+	if f.optInWord != "" {
+		if err := consent.ValidOptInWord(f.optInWord); err != nil {
+			return usageErr("--opt-in-word: %v", err)
+		}
+	}
+	return nil
+}
+
 // crawlSeeds validates the seeds and the contact rule before anything is
 // started: crawling the real network requires an operator contact.
 func crawlSeeds(c *common, f *crawlFlags) ([]crawler.Seed, error) {
-	if f.optInWord != "" {
-		if err := consent.ValidOptInWord(f.optInWord); err != nil {
-			return nil, usageErr("--opt-in-word: %v", err)
-		}
-	}
 	var seeds []crawler.Seed
 	for _, s := range c.seeds {
 		seed, err := crawler.ParseSeed(s)

@@ -393,6 +393,9 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"crawl", "--config", "/nonexistent/fedilens.yml"}, 2, "reading config file"},
 		{[]string{"crawl", "--once", "--sim", "3", "--opt-in-word", "#nobot", "--clickhouse", "127.0.0.1:1", "--data", "DATA"}, 2, "--opt-in-word"},
 		{[]string{"crawl", "--once", "--sim", "3", "--opt-in-word", "two words", "--clickhouse", "127.0.0.1:1", "--data", "DATA"}, 2, "--opt-in-word"},
+		{[]string{"crawl", "--once", "--sim", "3", "--post-retention", "-5h", "--clickhouse", "127.0.0.1:1", "--data", "DATA"}, 2, "--post-retention -5h0m0s: must not be negative"},
+		{[]string{"crawl", "--once", "--sim", "3", "--post-revalidate-after", "-1s", "--clickhouse", "127.0.0.1:1", "--data", "DATA"}, 2, "--post-revalidate-after"},
+		{[]string{"crawl", "--once", "--sim", "3", "--max-post-requests", "0", "--clickhouse", "127.0.0.1:1", "--data", "DATA"}, 2, "--max-post-requests 0: must be at least 1"},
 		{[]string{"crawl", "--contact", "ops@example.org", "--resolve", "nonsense", "--data", "DATA", "--clickhouse", "127.0.0.1:1"}, 2, "--resolve"},
 	}
 	for _, tc := range tests {

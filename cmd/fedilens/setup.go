@@ -76,6 +76,9 @@ type crawlJob struct {
 }
 
 func setupCrawl(ctx context.Context, c *common, f *crawlFlags, log *slog.Logger, stderr io.Writer) (*crawlJob, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
 	ca, stopSim, err := simSetup(ctx, c, f, log)
 	if err != nil {
 		return nil, err
