@@ -349,11 +349,6 @@ func (ix *Index) AllURIs(ctx context.Context) ([]string, error) {
 	return ix.idsMatching(ctx, bleve.NewMatchAllQuery())
 }
 
-// URIsByHost returns the URIs of the posts of an instance, sorted.
-func (ix *Index) URIsByHost(ctx context.Context, host string) ([]string, error) {
-	return ix.idsMatching(ctx, termQuery(fieldHost, strings.ToLower(host)))
-}
-
 // DeleteAuthors removes every post of the given authors (user@host, case
 // insensitive) and returns how many it removed. Posts of the authors that
 // are indexed while it runs may survive: stop ingesting an author first.

@@ -284,9 +284,9 @@ func TestDeletesByAuthorHostDate(t *testing.T) {
 		require.NoError(t, err)
 		return n
 	}
-	got, err := ix.URIsByHost(ctx, "H1.example")
+	got, err := ix.PostsByAuthor(ctx, "H1.example")
 	require.NoError(t, err)
-	require.Len(t, got, 10)
+	require.Len(t, got["u1@h1.example"], 10)
 
 	n, err := ix.DeleteAuthors(ctx, []string{"acct:u0@h0.example", "@U1@H1.example", "nobody@x.example"})
 	require.NoError(t, err)
@@ -296,7 +296,7 @@ func TestDeletesByAuthorHostDate(t *testing.T) {
 	n, err = ix.DeleteHosts(ctx, []string{"h2.example."})
 	require.NoError(t, err)
 	require.Equal(t, 10, n)
-	got, err = ix.URIsByHost(ctx, "h2.example")
+	got, err = ix.PostsByAuthor(ctx, "h2.example")
 	require.NoError(t, err)
 	require.Empty(t, got)
 

@@ -186,30 +186,6 @@ func postKind(k string) string {
 	return k
 }
 
-// PostURIsByAuthorKey returns host's stored post URIs grouped by author
-// key (AuthorKey), each list sorted: what the crawler rechecks when it
-// revisits an author, matching the authors it sees with AuthorKey(acct).
-func (s *Store) PostURIsByAuthorKey(ctx context.Context, host string) (map[string][]string, error) {
-	rows, err := s.conn.Query(ctx, `
-SELECT author_key, uri FROM posts WHERE host = ? GROUP BY author_key, uri ORDER BY author_key, uri`, host)
-	if err != nil {
-		return nil, fmt.Errorf("list posts of %s by author: %w", host, err)
-	}
-	defer rows.Close()
-	out := map[string][]string{}
-	for rows.Next() {
-		var key, uri string
-		if err := rows.Scan(&key, &uri); err != nil {
-			return nil, fmt.Errorf("list posts of %s by author: %w", host, err)
-		}
-		out[key] = append(out[key], uri)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list posts of %s by author: %w", host, err)
-	}
-	return out, nil
-}
-
 // PostMeta is a post's metadata as ClickHouse keeps it: no text, no
 // handles. For statistics and for comparing the store with the truth.
 type PostMeta struct {

@@ -142,15 +142,6 @@ func TestPostDetails(t *testing.T) {
 	require.Equal(t, "note", metas[1].Kind, "an empty kind reads as note")
 	require.False(t, metas[1].Reply)
 
-	byAuthor, err := s.PostURIsByAuthorKey(ctx, "a.test")
-	require.NoError(t, err)
-	require.Equal(t, map[string][]string{
-		s.AuthorKey("ann@a.test"): {"https://a.test/1"},
-		s.AuthorKey("bob@a.test"): {"https://a.test/2"},
-	}, byAuthor)
-	byAuthor, err = s.PostURIsByAuthorKey(ctx, "none.test")
-	require.NoError(t, err)
-	require.Empty(t, byAuthor)
 }
 
 func TestAuthorsAndForget(t *testing.T) {
@@ -239,7 +230,7 @@ func TestPostAccessAndSkips(t *testing.T) {
 	s := chtest.Store(t)
 	ctx := ctxT(t)
 	t0 := time.Date(2025, 2, 3, 0, 0, 0, 0, time.UTC)
-	require.NoError(t, s.InsertPostAccess(ctx, []store.PostAccess{
+	require.NoError(t, s.InsertPostAccess(ctx, []model.HostPostAccess{
 		{Host: "a.test", Crawled: t0, Source: model.SourceMastodon, Access: model.PostAccessOK, Requests: 9,
 			Skipped: map[string]int{"not_indexable": 5, "not_public": 7}},
 		{Host: "a.test", Crawled: t0.Add(time.Hour), Source: model.SourceMastodon, Access: model.PostAccessOK, Requests: 3,
@@ -257,7 +248,7 @@ func TestPostAccessAndSkips(t *testing.T) {
 
 	a, err := s.HostPostAccess(ctx, "a.test")
 	require.NoError(t, err)
-	require.Equal(t, store.PostAccess{Host: "a.test", Crawled: t0.Add(time.Hour), Source: model.SourceMastodon,
+	require.Equal(t, model.HostPostAccess{Host: "a.test", Crawled: t0.Add(time.Hour), Source: model.SourceMastodon,
 		Access: model.PostAccessOK, Requests: 3, Skipped: map[string]int{"not_indexable": 2}}, a)
 	_, err = s.HostPostAccess(ctx, "none.test")
 	require.ErrorIs(t, err, model.ErrNotFound)
@@ -315,7 +306,10 @@ func TestPurgePosts(t *testing.T) {
 	}
 }
 
-func TestExpirePosts(t *testing.T) {
+// TestPurgeBefore: the retention purge (pipeline.Expire) removes the posts
+// created before the limit, undated ones included; an empty purge removes
+// nothing.
+func TestPurgeBefore(t *testing.T) {
 	t.Parallel()
 	s := chtest.Store(t)
 	ctx := ctxT(t)
@@ -325,10 +319,10 @@ func TestExpirePosts(t *testing.T) {
 		{URI: "old", Created: now.Add(-100 * 24 * time.Hour)},
 		{URI: "undated"},
 	}))
-	n, err := s.ExpirePosts(ctx, time.Time{})
+	n, err := s.PurgePosts(ctx, store.Purge{})
 	require.NoError(t, err)
-	require.Zero(t, n, "a zero limit keeps everything")
-	n, err = s.ExpirePosts(ctx, now.Add(-90*24*time.Hour))
+	require.Zero(t, n, "an empty purge keeps everything")
+	n, err = s.PurgePosts(ctx, store.Purge{Before: now.Add(-90 * 24 * time.Hour)})
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	got, err := s.PostURIs(ctx)
@@ -337,6 +331,6 @@ func TestExpirePosts(t *testing.T) {
 
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	_, err = s.ExpirePosts(cctx, now)
+	_, err = s.PurgePosts(cctx, store.Purge{Before: now})
 	require.Error(t, err)
 }
