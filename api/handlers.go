@@ -87,6 +87,15 @@ func (a *API) instance(r *http.Request) (any, error) {
 	for _, s := range history {
 		out.History = append(out.History, newSnapshotJSON(s))
 	}
+	if ps, ok := a.store.(PostAccessStore); ok {
+		pa, err := ps.HostPostAccess(r.Context(), host)
+		switch {
+		case err == nil:
+			out.Posts = newPostAccessJSON(pa)
+		case !errors.Is(err, model.ErrNotFound):
+			return nil, fmt.Errorf("get post access of %s: %w", host, err)
+		}
+	}
 	return out, nil
 }
 

@@ -98,6 +98,29 @@ type instanceDetailJSON struct {
 	Instance instanceJSON   `json:"instance"`
 	History  []snapshotJSON `json:"history"`
 	Peers    []string       `json:"peers"`
+	// Posts is the latest posts crawl of the instance; absent when its
+	// posts were never crawled.
+	Posts *postAccessJSON `json:"posts,omitempty"`
+}
+
+// postAccessJSON is what the latest posts crawl of an instance came to:
+// access is ok, signature_required, disallowed, private, opted_out,
+// unsupported, refused or failed; skipped counts what was not stored, by
+// reason.
+type postAccessJSON struct {
+	Crawled  time.Time      `json:"crawled"`
+	Source   string         `json:"source,omitempty"`
+	Access   string         `json:"access"`
+	Requests int            `json:"requests"`
+	Skipped  map[string]int `json:"skipped"`
+}
+
+func newPostAccessJSON(pa model.HostPostAccess) *postAccessJSON {
+	skipped := pa.Skipped
+	if skipped == nil {
+		skipped = map[string]int{}
+	}
+	return &postAccessJSON{Crawled: pa.Crawled.UTC(), Source: pa.Source, Access: pa.Access, Requests: pa.Requests, Skipped: skipped}
 }
 
 type summaryJSON struct {

@@ -10,6 +10,13 @@ import (
 	"github.com/fedilens/fedilens/internal/model"
 )
 
+// PostAccessStore gives an instance's latest posts crawl outcome, shown
+// on /api/v1/instances/{host}. It wraps model.ErrNotFound when the
+// instance's posts were never crawled. Optional, like PostStatsStore.
+type PostAccessStore interface {
+	HostPostAccess(ctx context.Context, host string) (model.HostPostAccess, error)
+}
+
 // PostStatsStore is the part of the store that reports on the posts
 // crawl: what was stored, which authors consented, which instances let
 // fedilens read their posts, and why the rest was skipped. The ClickHouse

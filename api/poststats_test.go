@@ -14,7 +14,6 @@ import (
 
 	"github.com/fedilens/fedilens/internal/chtest"
 	"github.com/fedilens/fedilens/internal/model"
-	"github.com/fedilens/fedilens/internal/store"
 )
 
 // hostile is a remote string (a post's language, an instance's host as a
@@ -68,7 +67,7 @@ func TestPostStatsEndpoint(t *testing.T) {
 		{Author: "ann@b.example", Host: "b.example", Consent: true},
 		{Author: "cy@b.example", Host: "b.example", Reason: "opt_out_word"},
 	}))
-	require.NoError(t, st.InsertPostAccess(ctx, []store.PostAccess{
+	require.NoError(t, st.InsertPostAccess(ctx, []model.HostPostAccess{
 		{Host: "a.example", Crawled: today, Source: model.SourceMastodon, Access: model.PostAccessOK,
 			Skipped: map[string]int{"not_public": 4, "not_indexable": 1}},
 		{Host: "gts.example", Crawled: today, Source: model.SourceMastodon, Access: model.PostAccessSignatureRequired},
@@ -166,4 +165,65 @@ func TestPostStatsErrors(t *testing.T) {
 	require.True(t, to.After(time.Now()) && to.Add(-24*time.Hour).Before(time.Now()), "the window ends with today")
 	// Inconsistent counts from the store never underflow.
 	require.Contains(t, string(body), `"other_languages":0`)
+}
+
+// postAccessFake adds the latest posts crawl of each instance to the fake
+// store.
+type postAccessFake struct {
+	*fakeStore
+	access map[string]model.HostPostAccess
+	err    error
+}
+
+var _ PostAccessStore = (*postAccessFake)(nil)
+
+func (f *postAccessFake) HostPostAccess(_ context.Context, host string) (model.HostPostAccess, error) {
+	if f.err != nil {
+		return model.HostPostAccess{}, f.err
+	}
+	pa, ok := f.access[host]
+	if !ok {
+		return model.HostPostAccess{}, fmt.Errorf("post access of %s: %w", host, model.ErrNotFound)
+	}
+	return pa, nil
+}
+
+// TestInstancePostAccess: the instance detail shows what the latest posts
+// crawl came to, and nothing when the posts were never crawled.
+func TestInstancePostAccess(t *testing.T) {
+	t.Parallel()
+	base, _ := newFakes()
+	crawled := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	f := &postAccessFake{fakeStore: base, access: map[string]model.HostPostAccess{
+		"social.example": {Host: "social.example", Crawled: crawled, Source: model.SourceMastodon,
+			Access: model.PostAccessSignatureRequired, Requests: 2, Skipped: map[string]int{"not_indexable": 3}},
+	}}
+	srv := newServerWith(t, f)
+	var got struct {
+		Posts *struct {
+			Crawled  time.Time      `json:"crawled"`
+			Source   string         `json:"source"`
+			Access   string         `json:"access"`
+			Requests int            `json:"requests"`
+			Skipped  map[string]int `json:"skipped"`
+		} `json:"posts"`
+	}
+	resp, body := get(t, srv, "/api/v1/instances/social.example", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	require.NoError(t, json.Unmarshal(body, &got))
+	require.NotNil(t, got.Posts)
+	require.Equal(t, crawled, got.Posts.Crawled)
+	require.Equal(t, "mastodon", got.Posts.Source)
+	require.Equal(t, "signature_required", got.Posts.Access)
+	require.Equal(t, 2, got.Posts.Requests)
+	require.Equal(t, map[string]int{"not_indexable": 3}, got.Posts.Skipped)
+
+	resp, body = get(t, srv, "/api/v1/instances/quiet.example", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NotContains(t, string(body), `"posts"`, "never crawled: no posts field")
+
+	f.err = errors.New("clickhouse is down")
+	resp, body = get(t, srv, "/api/v1/instances/social.example", nil)
+	require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+	require.NotContains(t, string(body), "clickhouse", "the detail stays in the log")
 }

@@ -15,7 +15,10 @@ import (
 )
 
 // The ClickHouse store serves the host statistics of the API.
-var _ api.HostStatsStore = (*store.Store)(nil)
+var (
+	_ api.HostStatsStore  = (*store.Store)(nil)
+	_ api.PostAccessStore = (*store.Store)(nil)
+)
 
 // checkFarmAndProvider checks, after one crawl pass with the default
 // --max-unproven-per-domain, the simulator's spam farm and hosting

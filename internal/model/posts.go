@@ -83,3 +83,15 @@ type PurgeScope struct {
 	Author string // user@host; "" with Host set means the whole host
 	Host   string
 }
+
+// HostPostAccess is what one visit's posts crawl of a host came to; the
+// instance API shows the latest.
+type HostPostAccess struct {
+	Host     string
+	Crawled  time.Time
+	Source   string // Source*, "" when none applied
+	Access   string // PostAccess*
+	Requests int
+	// Skipped counts the posts and accounts not stored, by reason.
+	Skipped map[string]int
+}

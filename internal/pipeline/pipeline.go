@@ -48,7 +48,7 @@ type Store interface {
 	ForgottenAuthors(ctx context.Context) (map[string]bool, error)
 	UpsertAuthors(ctx context.Context, authors []model.AuthorState) error
 	UpsertPostCursors(ctx context.Context, cursors []model.PostCursor) error
-	InsertPostAccess(ctx context.Context, access []store.PostAccess) error
+	InsertPostAccess(ctx context.Context, access []model.HostPostAccess) error
 }
 
 // Index is the part of the search index the pipeline writes to
@@ -90,7 +90,7 @@ type Pipeline struct {
 	authors []model.AuthorState
 	gone    []string
 	cursors []model.PostCursor
-	access  []store.PostAccess
+	access  []model.HostPostAccess
 	rows    int
 	flushMu sync.Mutex // one flush (or purge) at a time, in order
 
@@ -190,7 +190,7 @@ func (p *Pipeline) AddVisit(_ context.Context, v model.Visit) error {
 		if crawled.IsZero() {
 			crawled = time.Now()
 		}
-		p.access = append(p.access, store.PostAccess{Host: host, Crawled: crawled, Source: pv.Source,
+		p.access = append(p.access, model.HostPostAccess{Host: host, Crawled: crawled, Source: pv.Source,
 			Access: pv.Access, Requests: pv.Requests, Skipped: pv.Skipped})
 		n += len(pv.Authors) + len(pv.Gone) + len(pv.Cursors) + 1
 	}

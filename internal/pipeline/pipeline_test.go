@@ -30,7 +30,7 @@ type recorder struct {
 	optouts   []model.OptOut
 	authors   []model.AuthorState
 	cursors   []model.PostCursor
-	access    []store.PostAccess
+	access    []model.HostPostAccess
 }
 
 func (r *recorder) do(name string, f func()) error {

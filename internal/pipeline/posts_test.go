@@ -70,7 +70,7 @@ func (r *recorder) UpsertPostCursors(_ context.Context, c []model.PostCursor) er
 	return r.do("cursors", func() { r.cursors = append(r.cursors, c...) })
 }
 
-func (r *recorder) InsertPostAccess(_ context.Context, a []store.PostAccess) error {
+func (r *recorder) InsertPostAccess(_ context.Context, a []model.HostPostAccess) error {
 	return r.do("access", func() { r.access = append(r.access, a...) })
 }
 
@@ -155,7 +155,7 @@ func TestPostVisitFlushOrder(t *testing.T) {
 	require.Equal(t, []store.Purge{{URIs: []string{"a/2"}, AuthorKeys: []string{"key:ann@a"}}}, rec.purges[len(rec.purges)-1:])
 	require.Len(t, rec.authors, 4, "every check is recorded")
 	require.Len(t, rec.cursors, 1)
-	require.Equal(t, []store.PostAccess{
+	require.Equal(t, []model.HostPostAccess{
 		{Host: "a", Crawled: crawled, Source: model.SourceMastodon, Access: model.PostAccessOK, Requests: 4, Skipped: map[string]int{"not_public": 2}},
 		{Host: "a", Crawled: rec.access[1].Crawled},
 	}, rec.access)

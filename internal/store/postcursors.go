@@ -108,19 +108,8 @@ ORDER BY account_key, source`, host)
 	return out, nil
 }
 
-// PostAccess is what one visit's posts crawl of a host came to.
-type PostAccess struct {
-	Host     string
-	Crawled  time.Time
-	Source   string // model.Source*, "" when none applied
-	Access   string // model.PostAccess*
-	Requests int
-	// Skipped counts the posts and accounts not stored, by reason.
-	Skipped map[string]int
-}
-
 // InsertPostAccess records posts crawl outcomes in one INSERT.
-func (s *Store) InsertPostAccess(ctx context.Context, access []PostAccess) error {
+func (s *Store) InsertPostAccess(ctx context.Context, access []model.HostPostAccess) error {
 	err := s.insert(ctx, insertPostAccessSQL, len(access), func(b driver.Batch, i int) error {
 		a := &access[i]
 		reasons := make([]string, 0, len(a.Skipped))
@@ -202,29 +191,29 @@ func (s *Store) PostAccessTotals(ctx context.Context) (map[string]uint64, error)
 
 // HostPostAccess returns host's latest posts crawl outcome. It wraps
 // model.ErrNotFound when its posts were never crawled.
-func (s *Store) HostPostAccess(ctx context.Context, host string) (PostAccess, error) {
+func (s *Store) HostPostAccess(ctx context.Context, host string) (model.HostPostAccess, error) {
 	rows, err := s.conn.Query(ctx, `
 SELECT crawled, source, access, requests, skip_reasons, skip_counts
 FROM post_access WHERE host = ? ORDER BY crawled DESC LIMIT 1`, host)
 	if err != nil {
-		return PostAccess{}, fmt.Errorf("read post access of %s: %w", host, err)
+		return model.HostPostAccess{}, fmt.Errorf("read post access of %s: %w", host, err)
 	}
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return PostAccess{}, fmt.Errorf("read post access of %s: %w", host, err)
+			return model.HostPostAccess{}, fmt.Errorf("read post access of %s: %w", host, err)
 		}
-		return PostAccess{}, fmt.Errorf("read post access of %s: %w", host, model.ErrNotFound)
+		return model.HostPostAccess{}, fmt.Errorf("read post access of %s: %w", host, model.ErrNotFound)
 	}
 	var (
-		a        = PostAccess{Host: host}
+		a        = model.HostPostAccess{Host: host}
 		crawled  time.Time
 		requests uint32
 		reasons  []string
 		counts   []uint64
 	)
 	if err := rows.Scan(&crawled, &a.Source, &a.Access, &requests, &reasons, &counts); err != nil {
-		return PostAccess{}, fmt.Errorf("read post access of %s: %w", host, err)
+		return model.HostPostAccess{}, fmt.Errorf("read post access of %s: %w", host, err)
 	}
 	a.Crawled, a.Requests = fromDB(crawled), int(requests)
 	if len(reasons) > 0 {

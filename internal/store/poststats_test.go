@@ -63,7 +63,7 @@ func TestPostStats(t *testing.T) {
 		{Author: "di@b.example", Host: "b.example", Reason: "not_indexable"},
 	}))
 	crawled := day0.Add(time.Hour)
-	require.NoError(t, s.InsertPostAccess(ctx, []store.PostAccess{
+	require.NoError(t, s.InsertPostAccess(ctx, []model.HostPostAccess{
 		{Host: "a.example", Crawled: crawled, Source: model.SourceMastodon, Access: model.PostAccessOK,
 			Skipped: map[string]int{"not_indexable": 5, "not_public": 2}},
 		// b's latest crawl replaces its earlier one.
