@@ -163,11 +163,18 @@ func okStatus(resp *fetchResponse) error {
 	case resp.Status >= 200 && resp.Status < 300:
 		return nil
 	case resp.Status == 401 || resp.Status == 403 || resp.Status == 404 || resp.Status == 410:
-		return fmt.Errorf("%w: status %d", errRefused, resp.Status)
+		return &refusedError{status: resp.Status}
 	default:
 		return &statusError{resp.Status}
 	}
 }
+
+// refusedError is a refusal (errRefused) with its status, so callers can
+// tell a missing resource (404, 410) from a closed door (401, 403).
+type refusedError struct{ status int }
+
+func (e *refusedError) Error() string { return fmt.Sprintf("%v: status %d", errRefused, e.status) }
+func (e *refusedError) Unwrap() error { return errRefused }
 
 // statusError is an unexpected HTTP status.
 type statusError struct{ status int }

@@ -311,8 +311,8 @@ func isDigits(s string) bool {
 // a minute (an admin's `fedilens forget` also purges what is stored; the
 // pipeline drops forgotten authors' posts that are already on their way).
 func (m *Manager) forgottenAuthors(ctx context.Context, ps PostState) (map[string]bool, error) {
-	m.forgotMu.Lock()
-	defer m.forgotMu.Unlock()
+	m.postStateMu.Lock()
+	defer m.postStateMu.Unlock()
 	if m.forgot != nil && time.Since(m.forgotAt) < time.Minute {
 		return m.forgot, nil
 	}
@@ -335,24 +335,24 @@ func (m *Manager) loadCursorHosts(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading the hosts with post cursors: %w", err)
 	}
-	m.forgotMu.Lock()
+	m.postStateMu.Lock()
 	m.cursorHosts = hosts
-	m.forgotMu.Unlock()
+	m.postStateMu.Unlock()
 	return nil
 }
 
 // hasCursors reports whether host had cursors at pass start, or got some
 // during the pass.
 func (m *Manager) hasCursors(host string) bool {
-	m.forgotMu.Lock()
-	defer m.forgotMu.Unlock()
+	m.postStateMu.Lock()
+	defer m.postStateMu.Unlock()
 	return m.cursorHosts == nil || m.cursorHosts[host]
 }
 
 // noteCursors records that host now has cursors.
 func (m *Manager) noteCursors(host string) {
-	m.forgotMu.Lock()
-	defer m.forgotMu.Unlock()
+	m.postStateMu.Lock()
+	defer m.postStateMu.Unlock()
 	if m.cursorHosts != nil {
 		m.cursorHosts[host] = true
 	}

@@ -44,8 +44,10 @@ func TestAccessOf(t *testing.T) {
 	} {
 		require.Equal(t, tc.want, accessOf(tc.err), "%v", tc.err)
 	}
-	require.True(t, isGone(fmt.Errorf("p: %w", fmt.Errorf("%w: status 410", errRefused))))
-	require.False(t, isGone(fmt.Errorf("%w: status 403", errRefused)))
+	require.True(t, isGone(fmt.Errorf("p: %w", &refusedError{status: 410})))
+	require.True(t, isGone(&refusedError{status: 404}))
+	require.False(t, isGone(&refusedError{status: 403}))
+	require.False(t, isGone(fmt.Errorf("%w: status 404", errMalformed)), "only a refusal's status counts, not its text")
 }
 
 // TestToPostFields: every field the index and the store use is taken from

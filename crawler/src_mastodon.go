@@ -229,7 +229,8 @@ func fatalPostErr(err error) error {
 
 // isGone reports a 404 or 410: the account or post does not exist (any more).
 func isGone(err error) bool {
-	return errors.Is(err, errRefused) && (strings.HasSuffix(err.Error(), "status 404") || strings.HasSuffix(err.Error(), "status 410"))
+	var re *refusedError
+	return errors.As(err, &re) && (re.status == 404 || re.status == 410)
 }
 
 // readDirectory pages through the local profile directory.
