@@ -170,7 +170,7 @@ type Manager struct {
 
 	// The forgotten authors' keys, cached for a minute, and the hosts
 	// that have post cursors, read at pass start (sources.go).
-	postStateMu    sync.Mutex
+	postStateMu sync.Mutex
 	forgot      map[string]bool
 	forgotAt    time.Time
 	cursorHosts map[string]bool
