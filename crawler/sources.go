@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fedilens/fedilens/internal/consent"
 	"github.com/fedilens/fedilens/internal/model"
 )
 
@@ -50,6 +51,22 @@ var errBudget = errors.New("post request budget used up")
 type postSource interface {
 	name() string
 	crawl(ctx context.Context, pc *postCrawl) error
+}
+
+// flaglessSource is implemented by sources that read software without an
+// indexable flag (Misskey, Lemmy, PeerTube, ...): its authors consent
+// only through the operator's opt-in word, so without one (the default)
+// the crawler sends such hosts no request at all.
+type flaglessSource interface {
+	// flagless reports whether the software (NodeInfo name, lower case)
+	// has no indexable flag.
+	flagless(software string) bool
+}
+
+// isFlagless reports whether src reads software without an indexable flag.
+func isFlagless(src postSource, software string) bool {
+	f, ok := src.(flaglessSource)
+	return ok && f.flagless(software)
 }
 
 // postSources maps NodeInfo software names to their source. Software not
@@ -186,6 +203,14 @@ func (hc *hostCrawl) crawlPosts(ctx context.Context, snap *model.Snapshot) ([]st
 		return nil, nil
 	}
 	pv.Source = src.name()
+	if isFlagless(src, strings.ToLower(snap.Software)) && m.opts.OptInWord == "" {
+		// Nobody there can have said yes: read nothing, and purge what an
+		// earlier configuration with an opt-in word stored.
+		pv.Access = model.PostAccessNoOptIn
+		pc.withdrawAll(string(consent.NotIndexable))
+		m.metrics.postAccess.WithLabelValues(pv.Access).Inc()
+		return nil, nil
+	}
 	err := src.crawl(ctx, pc)
 	if len(pv.Cursors) > 0 {
 		m.noteCursors(hc.host)
@@ -356,4 +381,29 @@ func (m *Manager) noteCursors(host string) {
 	if m.cursorHosts != nil {
 		m.cursorHosts[host] = true
 	}
+}
+
+// requirePaths returns errRobots when the host's robots.txt disallows any
+// of the paths a source depends on, before the source sends anything: a
+// source that can read only half of what it needs (say, the authors but
+// not their posts) reads nothing, and the instance counts as disallowed.
+func (pc *postCrawl) requirePaths(ctx context.Context, paths ...string) error {
+	hc := pc.hc
+	if err := hc.g.lock(ctx); err != nil {
+		return err
+	}
+	defer hc.g.unlock()
+	grp, status, reason, err := hc.robotsLocked(ctx)
+	if err != nil {
+		return fmt.Errorf("robots.txt: %w", err)
+	}
+	if status != model.StatusOK {
+		return &errRobotsUnavailable{reason}
+	}
+	for _, p := range paths {
+		if !grp.Allowed(p) {
+			return fmt.Errorf("%w: %s", errRobots, p)
+		}
+	}
+	return nil
 }

@@ -111,6 +111,11 @@ func (pc *postCrawl) getJSON(ctx context.Context, path string, v any) (*fetchRes
 
 func (mastodonSource) crawl(ctx context.Context, pc *postCrawl) error {
 	host := pc.hc.host
+	// The directory and the accounts' statuses are what this source
+	// needs; the local timeline is optional.
+	if err := pc.requirePaths(ctx, "/api/v1/directory", "/api/v1/accounts/"); err != nil {
+		return err
+	}
 	found := map[string]mastodonAccount{} // acct → entity
 	note := func(a mastodonAccount) {
 		if acct := a.local(host); acct != "" {

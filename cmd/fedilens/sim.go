@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/fedilens/fedilens/internal/consent"
 	"github.com/fedilens/fedilens/internal/fedisim"
 )
 
@@ -29,8 +30,14 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	noHostile := fs.Bool("no-hostile", false, "turn off the hostile and broken instances")
 	postScale := fs.Int("post-scale", 1, "multiply the posts per account (3,000 instances at scale 8 hold about 237,000 posts)")
 	plant := fs.Bool("plant-relevance", false, "add the planted posts of the relevance cases (Truth.RelevanceCases)")
+	optIn := fs.String("opt-in-word", "", "an opt-in word that half the accounts without an indexable flag write in their bio (crawl with the same --opt-in-word)")
 	if err := parseFlags(fs, &c, args); err != nil {
 		return err
+	}
+	if *optIn != "" {
+		if err := consent.ValidOptInWord(*optIn); err != nil {
+			return usageErr("--opt-in-word: %v", err)
+		}
 	}
 	log, err := c.logger(stderr)
 	if err != nil {
@@ -49,7 +56,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	sim := fedisim.New(fedisim.Options{Seed: *seed, Instances: *instances, NoHostile: *noHostile, PostScale: *postScale,
-		PlantRelevance: *plant, Logger: log})
+		PlantRelevance: *plant, OptInWord: *optIn, Logger: log})
 	if *caOut == "" {
 		*caOut = filepath.Join(c.data, "sim", "ca.pem")
 	}

@@ -34,9 +34,18 @@ func HasOptOut(s string) bool {
 	return optOutRE.MatchString(htmlText(s))
 }
 
-// consents applies rule 4 to an account.
-func consents(a *account) bool {
-	if a.indexable == nil || !*a.indexable || a.noindex {
+// consents applies rule 4 to an account, with the world's opt-in word
+// for accounts whose program has no indexable flag.
+func (w *world) consents(a *account) bool {
+	switch {
+	case a.indexable == nil:
+		if w.optInWord == "" || !hasWord(a, w.optInWord) {
+			return false
+		}
+	case !*a.indexable:
+		return false
+	}
+	if a.noindex {
 		return false
 	}
 	if HasOptOut(a.noteHTML) {
@@ -54,4 +63,19 @@ func consents(a *account) bool {
 // (Misskey's description).
 func plainBio(a *account) string {
 	return htmlText(a.noteHTML)
+}
+
+// hasWord reports whether the bio or a profile field carries word as a
+// whole word, case-insensitively, after reducing HTML to text.
+func hasWord(a *account, word string) bool {
+	re := regexp.MustCompile(`(?i)(?:^|[^\p{L}\p{N}_#])` + regexp.QuoteMeta(word) + `(?:$|[^\p{L}\p{N}_])`)
+	if re.MatchString(htmlText(a.noteHTML)) {
+		return true
+	}
+	for _, f := range a.fields {
+		if re.MatchString(htmlText(f.name)) || re.MatchString(htmlText(f.value)) {
+			return true
+		}
+	}
+	return false
 }

@@ -409,7 +409,24 @@ func (w *world) makeAccount(in *instance, r *rng, username string, i int) *accou
 		a.profileURL = "https://" + h + "/author/" + username + "/"
 	}
 	a.actorURI = "https://" + h + a.actorPath
+
+	// The operator's opt-in word, in about half the bios of the programs
+	// without an indexable flag; its own stream, so the other draws (and
+	// the world without a word) do not change.
+	if w.optInWord != "" && a.indexable == nil && newRNG(w.seed, saltOptIn, uint64(in.idx), uint64(i)).chance(0.5) {
+		a.noteHTML = withOptIn(a.noteHTML, w.optInWord)
+	}
 	return a
+}
+
+// withOptIn appends the opt-in word to a bio's last paragraph.
+func withOptIn(bio, word string) string {
+	return strings.TrimSuffix(bio, "</p>") + " " + html.EscapeString(word) + "</p>"
+}
+
+// withoutOptIn removes what withOptIn added.
+func withoutOptIn(bio, word string) string {
+	return strings.Replace(bio, " "+html.EscapeString(word)+"</p>", "</p>", 1)
 }
 
 // bioWithTag adds word to the bio text, at the end after a space or at the

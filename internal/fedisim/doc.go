@@ -50,14 +50,23 @@
 //     opt-out word: #nobot, #nobots, #noindex, #nosearch, or the bare words
 //     noindex and nosearch, case-insensitively and on word boundaries after
 //     reducing HTML to text ("#nobotany" and "noindexing" do not count).
-//  5. Posts (Truth.Posts): for each stored instance that is not Private, of
-//     the Mastodon API family (Mastodon, Pleroma, Akkoma, GoToSocial,
-//     Pixelfed, Friendica), not APIAuthRequired, and whose robots.txt allows
-//     /api/v1/directory and /api/v1/accounts/ (InstanceTruth.PostAccess
-//     "ok"): the authors are the accounts listed in the local directory
-//     (/api/v1/directory?local=true, every page) plus the authors of the
-//     local public timeline (every page, when PublicTimeline and robots.txt
-//     allows /api/v1/timelines/public), at the current epoch or any earlier
+//     Where the program has no indexable flag (Pleroma, Akkoma, Misskey,
+//     Lemmy, PeerTube, ...), an account consents iff the world has an
+//     opt-in word (Options.OptInWord, which the crawler is assumed to be
+//     given too) and the bio or a profile field carries it as a whole
+//     word, with noindex false and no opt-out word.
+//  5. Posts (Truth.Posts): one rule per family of programs (postFamilies;
+//     InstanceTruth.PostAccess is "ok" where the family's rule reads an
+//     instance, and "no_opt_in" for the families without an indexable
+//     flag in a world without an opt-in word). For the Mastodon API
+//     family (Mastodon, Pleroma, Akkoma, GoToSocial, Pixelfed,
+//     Friendica): each stored instance that is not Private, not
+//     APIAuthRequired, and whose robots.txt allows /api/v1/directory and
+//     /api/v1/accounts/; the authors are the accounts listed in the local
+//     directory (/api/v1/directory?local=true, every page) plus the
+//     authors of the local public timeline (every page, where it is public:
+//     PublicTimeline on Mastodon, always on Pleroma, Akkoma, Pixelfed and
+//     Friendica, and robots.txt allows /api/v1/timelines/public), at the current epoch or any earlier
 //     one (a crawler rechecks the authors it knows; an author who left the
 //     directory but still consents keeps her posts). For each such author
 //     who still exists and consents (rule 4, read from the Account entity),

@@ -75,7 +75,7 @@ func (w *world) applyEpoch(in *instance, c *content, j int) {
 	var live []*account
 	for _, a := range c.accounts {
 		x, how, pick := r.float(), r.intn(4), r.intn(len(optOuts))
-		if a.planted || !consents(a) {
+		if a.planted || !w.consents(a) {
 			live = append(live, a)
 			continue
 		}
@@ -83,7 +83,12 @@ func (w *world) applyEpoch(in *instance, c *content, j int) {
 		case x < epochWithdraw:
 			switch how {
 			case 0:
-				a.indexable = boolPtr(false)
+				if a.indexable == nil {
+					// No flag to turn off: the opt-in word goes.
+					a.noteHTML = withoutOptIn(a.noteHTML, w.optInWord)
+				} else {
+					a.indexable = boolPtr(false)
+				}
 			case 1:
 				text := strings.TrimSuffix(strings.TrimPrefix(a.noteHTML, "<p>"), "</p>")
 				a.noteHTML = "<p>" + bioWithTag(text, optOuts[pick], false, in.host) + "</p>"

@@ -345,7 +345,7 @@ func ruleFiveClient(t *testing.T, s *Sim, known map[string]map[string]bool) map[
 	t.Helper()
 	stored := map[string]bool{}
 	for _, it := range s.Truth().Census(s.Seeds()) {
-		if it.Private || !mastoFamily[it.Software] {
+		if it.Private || postFamilies[it.Software] != mastoFamily {
 			continue
 		}
 		rb := get(t, s, "https://"+it.Host+"/robots.txt")

@@ -14,25 +14,65 @@ const (
 	TimelinePathPrefix = "/api/v1/timelines/public"
 )
 
-// mastoFamily lists the NodeInfo software names of the Mastodon API family
-// (the programs that serve /api/v1/accounts/:id/statuses).
-var mastoFamily = map[string]bool{
-	"mastodon": true, "pleroma": true, "akkoma": true, "gotosocial": true, "pixelfed": true, "friendica": true,
+// postFamily is rule 5 for one family of server programs: which stored
+// instances a crawler reads posts from, who the authors are, and which of
+// their posts it keeps. Each source of the crawler has one.
+type postFamily struct {
+	// flagless: the family's accounts carry no indexable flag, so they
+	// consent only through the opt-in word (Options.OptInWord); without
+	// one, a crawler reads nothing there (PostAccessNoOptIn).
+	flagless bool
+	// access is the PostAccess verdict of a stored, public instance
+	// (after the flagless check): ok, disallowed, signature_required.
+	access func(it *InstanceTruth) string
+	// authors adds the family's author set of one readable instance at
+	// one epoch.
+	authors func(it *InstanceTruth, into map[string]bool)
+	// keep reports whether rule 5 keeps a post of a consenting author
+	// (nil: visibility public).
+	keep func(p *PostTruth) bool
 }
 
-// expectedPostAccess is InstanceTruth.PostAccess.
-func expectedPostAccess(it *InstanceTruth) string {
+// postFamilies maps NodeInfo software names (lower case) to their rule.
+var postFamilies = map[string]*postFamily{}
+
+func registerPostFamily(f *postFamily, software ...string) bool {
+	for _, s := range software {
+		postFamilies[s] = f
+	}
+	return true
+}
+
+// mastoFamily is the Mastodon API family (the programs that serve
+// /api/v1/accounts/:id/statuses).
+var mastoFamily = &postFamily{
+	access: func(it *InstanceTruth) string {
+		switch {
+		case !it.Allows(DirectoryPath) || !it.Allows(AccountsPathPrefix):
+			return model.PostAccessDisallowed
+		case it.APIAuthRequired:
+			return model.PostAccessSignatureRequired
+		}
+		return model.PostAccessOK
+	},
+	authors: postAuthors,
+}
+
+var _ = registerPostFamily(mastoFamily, "mastodon", "pleroma", "akkoma", "gotosocial", "pixelfed", "friendica")
+
+// expectedPostAccess is InstanceTruth.PostAccess; optIn says whether the
+// world has an opt-in word.
+func expectedPostAccess(it *InstanceTruth, optIn bool) string {
+	f := postFamilies[it.Software]
 	switch {
 	case it.Private:
 		return model.PostAccessPrivate
-	case !mastoFamily[it.Software]:
+	case f == nil:
 		return model.PostAccessUnsupported
-	case !it.Allows(DirectoryPath) || !it.Allows(AccountsPathPrefix):
-		return model.PostAccessDisallowed
-	case it.APIAuthRequired:
-		return model.PostAccessSignatureRequired
+	case f.flagless && !optIn:
+		return model.PostAccessNoOptIn
 	}
-	return model.PostAccessOK
+	return f.access(it)
 }
 
 // PostsReadable reports whether rule 5 reads the posts of a stored
@@ -40,9 +80,16 @@ func expectedPostAccess(it *InstanceTruth) string {
 func (it *InstanceTruth) PostsReadable() bool { return it.PostAccess == model.PostAccessOK }
 
 // readsTimeline reports whether rule 5 reads the local public timeline
-// of the instance for authors.
+// of the instance for authors: Mastodon's where its timelines_access
+// makes it public; Pleroma's, Akkoma's, Pixelfed's and Friendica's
+// always (GoToSocial's needs a token).
 func (it *InstanceTruth) readsTimeline() bool {
-	return it.PublicTimeline && it.Allows(TimelinePathPrefix)
+	served := it.PublicTimeline
+	switch it.Software {
+	case "pleroma", "akkoma", "pixelfed", "friendica":
+		served = true
+	}
+	return served && it.Allows(TimelinePathPrefix)
 }
 
 // directoryServed reports whether the program serves /api/v1/directory.
@@ -50,9 +97,9 @@ func directoryServed(software string) bool {
 	return software == "mastodon" || software == "pleroma" || software == "akkoma"
 }
 
-// postAuthors is rule 5's author set of one readable instance at one
-// epoch: the accounts in the local directory plus the authors of the local
-// public timeline.
+// postAuthors is the Mastodon family's author set of one readable
+// instance at one epoch: the accounts in the local directory plus the
+// authors of the local public timeline.
 func postAuthors(it *InstanceTruth, into map[string]bool) {
 	for _, a := range it.Accounts {
 		if a.Discoverable && directoryServed(it.Software) {
@@ -94,11 +141,12 @@ func (t *Truth) instancePosts(it *InstanceTruth, notBefore time.Time) []PostTrut
 	if !it.PostsReadable() {
 		return nil
 	}
+	f := postFamilies[it.Software]
 	authors := map[string]bool{}
 	for e := t; e != nil; e = e.prev {
 		old, ok := e.Instance(it.Host)
 		if ok && old.PostsReadable() {
-			postAuthors(&old, authors)
+			f.authors(&old, authors)
 		}
 	}
 	var posts []PostTruth
@@ -107,7 +155,11 @@ func (t *Truth) instancePosts(it *InstanceTruth, notBefore time.Time) []PostTrut
 			continue
 		}
 		for _, p := range a.Posts {
-			if p.Visibility == "public" && !p.Created.Before(notBefore) {
+			kept := p.Visibility == "public"
+			if f.keep != nil {
+				kept = f.keep(&p)
+			}
+			if kept && !p.Created.Before(notBefore) {
 				posts = append(posts, p)
 			}
 		}

@@ -22,6 +22,7 @@ const (
 	saltExtras // media, replies, polls (decorate)
 	saltEpoch  // epoch changes (applyEpoch)
 	saltRelevance
+	saltOptIn // the opt-in word in bios (Options.OptInWord)
 )
 
 // newRNG returns a generator whose stream is a pure function of parts.

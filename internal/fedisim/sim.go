@@ -54,6 +54,13 @@ type Options struct {
 	// few stored Mastodon instances (relevance.go). Off by default, so
 	// the default world is unchanged.
 	PlantRelevance bool
+	// OptInWord is an operator's opt-in word (see fedilens's --opt-in-word)
+	// that about half the accounts of programs without an indexable flag
+	// write in their bio. The truth assumes the crawler runs with the same
+	// word: an account of such a program consents iff its bio carries it
+	// (and nothing opts it out). "" (the default) leaves the world as it
+	// was: those accounts never consent.
+	OptInWord string
 }
 
 // Sim is a simulated fediverse: thousands of virtual instances of many
@@ -115,6 +122,7 @@ func New(opts Options) *Sim {
 		certs:  map[string]*leafCert{},
 	}
 	s.world.postScale, s.world.plant = max(1, opts.PostScale), opts.PlantRelevance
+	s.world.optInWord = opts.OptInWord
 	s.world.drawAccess()
 	s.world.pickPlantHosts()
 	if err := s.initCA(); err != nil {

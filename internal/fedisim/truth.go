@@ -428,7 +428,7 @@ func (s *Sim) instanceTruth(in *instance, epoch int) InstanceTruth {
 	it.PublicTimeline = in.kind == swMastodon && in.tlLocal == tlPublic
 	it.APIAuthRequired = in.apiAuth
 	it.AuthorizedFetch = in.authFetch || in.kind == swGoToSocial
-	it.PostAccess = expectedPostAccess(&it)
+	it.PostAccess = expectedPostAccess(&it, w.optInWord != "")
 	// Generate afresh instead of going through the handler's cache: the
 	// result is identical, the handler may be filling the cache right now,
 	// and a truth of 20,000 instances should not pin every instance's path
@@ -448,7 +448,7 @@ func (s *Sim) instanceTruth(in *instance, epoch int) InstanceTruth {
 			NoIndex:      a.noindex,
 			Bot:          a.bot,
 			Bio:          a.noteHTML,
-			Consents:     consents(a),
+			Consents:     w.consents(a),
 		}
 		if a.indexable != nil {
 			at.Indexable = boolPtr(*a.indexable)

@@ -89,6 +89,8 @@ type world struct {
 	postScale  int
 	plant      bool
 	plantHosts []*instance
+	// optInWord is Options.OptInWord.
+	optInWord string
 	// epoch is the current epoch (epoch.go).
 	epoch atomic.Int64
 }

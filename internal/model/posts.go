@@ -20,6 +20,7 @@ const (
 	PostAccessPrivate           = "private"            // NodeInfo metadata.private
 	PostAccessOptedOut          = "opted_out"          // denylist or opt-out list
 	PostAccessUnsupported       = "unsupported"        // no source for the software
+	PostAccessNoOptIn           = "no_opt_in"          // the software has no indexable flag, and no opt-in word is configured
 	PostAccessRefused           = "refused"            // the endpoint is switched off (404, 401 on a public API, 403)
 	PostAccessFailed            = "failed"             // network or server errors
 )
