@@ -21,3 +21,10 @@ bench-census:
 .PHONY: bench-search
 bench-search:
 	go run ./bench/search -out BENCHMARKS.md
+# The ingest benchmark (3,000 instances at post scale 32: posts per second
+# end to end through `fedilens crawl --once`, next to Bleve alone on the
+# same posts); writes the "Ingest" section of BENCHMARKS.md.
+# `go run ./bench/ingest -quick` is a smoke run.
+.PHONY: bench-ingest
+bench-ingest:
+	go run ./bench/ingest -out BENCHMARKS.md

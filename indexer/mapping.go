@@ -205,7 +205,7 @@ func NewMapping() mapping.IndexMapping {
 		a := analyzerOf(fam)
 		post.AddFieldMappingsAt(fieldOf(fieldText, fam), textField(a, true, true))
 		post.AddFieldMappingsAt(fieldOf(fieldSummary, fam), textField(a, true, true))
-		post.AddFieldMappingsAt(fieldOf(fieldAlt, fam), textField(a, false, false))
+		post.AddFieldMappingsAt(fieldOf(fieldAlt, fam), textField(a, true, false))
 	}
 	post.AddFieldMappingsAt(fieldHost, kw(true, true))
 	post.AddFieldMappingsAt(fieldAuthor, kw(true, false))

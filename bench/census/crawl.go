@@ -3,21 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
-	"github.com/fedilens/fedilens/bench/internal/benchmd"
+	"github.com/fedilens/fedilens/bench/internal/benchenv"
 	"github.com/fedilens/fedilens/internal/fedisim"
 	"github.com/fedilens/fedilens/internal/model"
 )
@@ -31,74 +26,27 @@ const requestLogSize = 20_000_000
 // ground truth and the flags that point a crawler at it.
 type simEnv struct {
 	sim       *fedisim.Sim
-	srv       *simServer
+	srv       *benchenv.SimServer
 	instances int
 	census    map[string]bool // hosts the ground truth says a crawl stores
 	crawlArgs []string
 }
 
-// startSim builds and serves a simulated fediverse of n instances. Every
-// certificate the crawl will ask for is issued before the first run, so
-// that no run (the crawler's first above all) pays for issuing them.
+// startSim builds and serves a simulated fediverse of n instances (see
+// benchenv.StartSim: certificates are issued before the first run).
 func startSim(ctx context.Context, seed int64, n int, dir string) (*simEnv, error) {
-	sim := fedisim.New(fedisim.Options{Seed: seed, Instances: n, RequestLogSize: requestLogSize})
-	truth := sim.Truth()
-	env := &simEnv{sim: sim, instances: n, census: map[string]bool{}}
-	for _, in := range truth.Census(sim.Seeds()) {
-		env.census[in.Host] = true
-	}
-	hosts := append(sim.Hosts(), truth.DeadHosts...)
-	prewarmCerts(sim, append(hosts, truth.FarmHosts...))
-	sim.ResetRequests()
-
-	srv, err := serveSim(ctx, sim)
+	se, err := benchenv.StartSim(ctx, fedisim.Options{Seed: seed, Instances: n, RequestLogSize: requestLogSize}, dir)
 	if err != nil {
 		return nil, err
 	}
-	env.srv = srv
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		_ = srv.close()
-		return nil, fmt.Errorf("creating %s: %w", dir, err)
+	env := &simEnv{sim: se.Sim, srv: se.Server, instances: n, census: map[string]bool{}, crawlArgs: se.CrawlArgs}
+	for _, in := range se.Sim.Truth().Census(se.Sim.Seeds()) {
+		env.census[in.Host] = true
 	}
-	ca := filepath.Join(dir, "sim-ca.pem")
-	if err := sim.WriteCA(ca); err != nil {
-		_ = srv.close()
-		return nil, err
-	}
-	for _, s := range sim.Seeds() {
-		env.crawlArgs = append(env.crawlArgs, "--seed", "https://"+s)
-	}
-	env.crawlArgs = append(env.crawlArgs,
-		"--resolve", "*="+srv.addr,
-		// As in the end-to-end test: the trap host (named in peer lists)
-		// resolves to an address --allow-net does not include.
-		"--resolve", fedisim.TrapHost+"="+fedisim.TrapIP,
-		"--allow-net", "127.0.0.1/32",
-		"--ca-file", ca,
-	)
 	return env, nil
 }
 
-func (e *simEnv) close() { _ = e.srv.close() }
-
-// prewarmCerts asks the simulator's TLS configuration for every host's
-// certificate, on every core.
-func prewarmCerts(sim *fedisim.Sim, hosts []string) {
-	tc := sim.TLSConfig()
-	var wg sync.WaitGroup
-	workers := max(1, numCPU())
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(hosts); i += workers {
-				// Down hosts refuse on purpose; the rest are cached.
-				_, _ = tc.GetCertificate(&tls.ClientHelloInfo{ServerName: hosts[i]})
-			}
-		}()
-	}
-	wg.Wait()
-}
+func (e *simEnv) close() { _ = e.srv.Close() }
 
 // crawlResult is one `fedilens crawl --once` as measured.
 type crawlResult struct {
@@ -108,12 +56,12 @@ type crawlResult struct {
 	Visited, OK, Failed, Known   int64
 	Requests                     int           // entries in the simulator's log
 	Span                         time.Duration // first request's start to last response's end
-	MaxRSS                       int64         // bytes, the crawler's VmHWM (see sampleChild)
+	MaxRSS                       int64         // bytes, the crawler's VmHWM (see benchenv.SampleChild)
 	CPU                          time.Duration // user + system
 	Stored, Want, Missing, Extra int
 	Statuses                     map[string]int
 	MinGap                       time.Duration // smallest gap between two requests to one host (-1: none)
-	childSample
+	benchenv.ChildSample
 	Load   float64 // 1-minute load average before the crawl
 	Hosts  int     // distinct hosts in the simulator's log
 	Shape  logShape
@@ -130,24 +78,13 @@ type crawlResult struct {
 	log      []fedisim.Request
 }
 
-// pass line of `fedilens crawl --once`.
-var passRE = regexp.MustCompile(`(\d+) hosts visited, (\d+) ok, (\d+) failed, (\d+) known, in (\S+)`)
-
 // parsePassLine reads the crawler's summary line.
 func parsePassLine(out string, r *crawlResult) error {
-	m := passRE.FindStringSubmatch(out)
-	if m == nil {
-		return fmt.Errorf("no pass summary in the crawler's output %q", truncate(out, 300))
+	p, err := benchenv.ParsePassLine(out)
+	if err != nil {
+		return err
 	}
-	var err error
-	for i, p := range []*int64{&r.Visited, &r.OK, &r.Failed, &r.Known} {
-		if *p, err = strconv.ParseInt(m[i+1], 10, 64); err != nil {
-			return fmt.Errorf("parsing pass summary %q: %w", m[0], err)
-		}
-	}
-	if r.Pass, err = time.ParseDuration(m[5]); err != nil {
-		return fmt.Errorf("parsing pass duration %q: %w", m[5], err)
-	}
+	r.Visited, r.OK, r.Failed, r.Known, r.Pass = p.Visited, p.OK, p.Failed, p.Known, p.Pass
 	return nil
 }
 
@@ -159,8 +96,8 @@ func (b *bench) crawl(ctx context.Context, env *simEnv, delay time.Duration, ext
 	db := fmt.Sprintf("census_bench_%d_%d", os.Getpid(), b.seq)
 	data := filepath.Join(b.work, fmt.Sprintf("crawl-%d", b.seq))
 	logPath := data + ".log"
-	args := []string{"crawl", "--once", "--data", data, "--clickhouse", b.ch.dsn(db), "--log-level", "warn",
-		"--workers", strconv.Itoa(b.cfg.workers), "--max-in-flight", strconv.Itoa(b.cfg.maxInFlight),
+	args := []string{"crawl", "--once", "--data", data, "--clickhouse", b.ch.DSN(db), "--log-level", "warn",
+		"--workers", strconv.Itoa(b.cfg.Workers), "--max-in-flight", strconv.Itoa(b.cfg.MaxInFlight),
 		// The simulated posts are dated before the simulator's fixed
 		// present: with a retention limit measured from today, fewer of
 		// them (and of the hosts their mentions name) would be crawled
@@ -172,10 +109,10 @@ func (b *bench) crawl(ctx context.Context, env *simEnv, delay time.Duration, ext
 	args = append(args, env.crawlArgs...)
 	args = append(args, extraArgs...)
 	defer func() {
-		if err := b.ch.drop(context.WithoutCancel(ctx), db); err != nil {
+		if err := b.ch.Drop(context.WithoutCancel(ctx), db); err != nil {
 			b.log.Warn("dropping database", "err", err)
 		}
-		if !b.cfg.keep {
+		if !b.cfg.Keep {
 			_ = os.RemoveAll(data)
 			_ = os.Remove(logPath)
 		}
@@ -190,42 +127,34 @@ func (b *bench) crawl(ctx context.Context, env *simEnv, delay time.Duration, ext
 	}
 	defer logFile.Close()
 	var stdout bytes.Buffer
-	cmd := execCommand(ctx, b.bin, args...)
-	cmd.Env = append(childEnv(os.Environ()), extraEnv...)
+	cmd := benchenv.ExecCommand(ctx, b.bin, args...)
+	cmd.Env = append(benchenv.ChildEnv(os.Environ()), extraEnv...)
 	cmd.Stdout, cmd.Stderr = &stdout, logFile
 	b.log.Info("crawling", "instances", env.instances, "host_delay", delayText(delay), "log", logPath)
-	cpu0, err := selfCPU()
+	cpu0, err := benchenv.SelfCPU()
 	if err != nil {
 		return crawlResult{}, err
 	}
-	chCPU0 := b.ch.cpu()
-	conns0 := env.srv.accepted.Load()
-	start := time.Now()
-	r := crawlResult{Load: loadAverage()}
-	if err := cmd.Start(); err != nil {
-		return r, fmt.Errorf("starting %s: %w", b.bin, err)
-	}
-	if err := setChildOpenFileLimit(cmd.Process.Pid, b.cfg.crawlerNofile); err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+	chCPU0 := b.ch.CPU()
+	conns0 := env.srv.Accepted()
+	r := crawlResult{Load: benchenv.LoadAverage()}
+	child, err := benchenv.RunChild(cmd, b.cfg.CrawlerNofile)
+	if child.State == nil {
 		return r, err
 	}
-	sample := sampleChild(cmd.Process.Pid)
-	err = cmd.Wait()
-	r.Wall = time.Since(start)
-	r.childSample = sample()
-	if cpu1, cerr := selfCPU(); cerr == nil {
+	r.Wall, r.ChildSample = child.Wall, child.Sample
+	if cpu1, cerr := benchenv.SelfCPU(); cerr == nil {
 		r.SimCPU = cpu1 - cpu0
 	}
-	r.Conns = int(env.srv.accepted.Load() - conns0)
+	r.Conns = int(env.srv.Accepted() - conns0)
 	r.ClickHouseCPU = -1
-	if chCPU1 := b.ch.cpu(); chCPU0 >= 0 && chCPU1 >= 0 {
+	if chCPU1 := b.ch.CPU(); chCPU0 >= 0 && chCPU1 >= 0 {
 		r.ClickHouseCPU = chCPU1 - chCPU0
 	}
 	if err != nil {
-		return r, fmt.Errorf("running %s %s: %w\n%s", b.bin, strings.Join(args, " "), err, fileTail(logPath, 3000))
+		return r, fmt.Errorf("running %s %s: %w\n%s", b.bin, strings.Join(args, " "), err, benchenv.FileTail(logPath, 3000))
 	}
-	if r.CPU, err = childCPU(cmd.ProcessState); err != nil {
+	if r.CPU, err = benchenv.ChildCPU(cmd.ProcessState); err != nil {
 		return r, err
 	}
 	r.MaxRSS = r.HWM
@@ -241,7 +170,7 @@ func (b *bench) crawl(ctx context.Context, env *simEnv, delay time.Duration, ext
 	}
 	// Hosts the truth does not list (none, as far as the bench knows) got
 	// their certificate during this crawl; issue them now for the next.
-	prewarmCerts(env.sim, logHosts(r.log))
+	benchenv.PrewarmCerts(env.sim, logHosts(r.log))
 	r.Requests = len(r.log)
 	r.Span = logSpan(r.log)
 	r.Statuses = statusHistogram(r.log)
@@ -261,7 +190,7 @@ func (b *bench) crawl(ctx context.Context, env *simEnv, delay time.Duration, ext
 
 // checkCensus compares the stored instances with the ground truth.
 func (b *bench) checkCensus(ctx context.Context, env *simEnv, db string, r *crawlResult) error {
-	st, err := b.ch.openStore(ctx, db)
+	st, err := b.ch.OpenStore(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -318,7 +247,7 @@ func (b *bench) checkCensus(ctx context.Context, env *simEnv, db string, r *craw
 	r.Failures = map[string]int{}
 	for _, s := range states {
 		if s.Status != model.StatusOK {
-			r.Failures[string(s.Status)+": "+truncate(strings.ReplaceAll(s.Reason, s.Host, "HOST"), 160)]++
+			r.Failures[string(s.Status)+": "+benchenv.Truncate(strings.ReplaceAll(s.Reason, s.Host, "HOST"), 160)]++
 		}
 	}
 	type kv struct {
@@ -334,78 +263,6 @@ func (b *bench) checkCensus(ctx context.Context, env *simEnv, db string, r *craw
 		b.log.Warn("census differs from the truth: failed hosts", "count", e.n, "state", e.k)
 	}
 	return nil
-}
-
-// childSample is what sampleChild saw of the crawler process.
-type childSample struct {
-	// HWM is the crawler's peak resident set (VmHWM: the high-water mark
-	// of its own address space since exec), as last read before it exited.
-	HWM                 int64
-	PeakFDs, SimPeakFDs int // open files of the crawler and of this process
-	// At the crawler's largest resident set seen: the anonymous (heap,
-	// stacks) and file-backed parts, the threads, and when it was.
-	RSSAnon, RSSFile int64
-	Threads          int
-	PeakAt           time.Duration
-}
-
-// Sampling periods of sampleChild: /proc/PID/status is cheap to read and
-// VmHWM only grows, so the last read before exit misses at most the last
-// statusEvery of the crawler's life.
-const (
-	statusEvery = 100 * time.Millisecond
-	fdsEvery    = 500 * time.Millisecond
-)
-
-// sampleChild reads the crawler's /proc status every statusEvery, and its
-// open files and this process's (the simulator's sockets) every fdsEvery,
-// until the returned func is called, which returns what it saw.
-//
-// The peak RSS comes from VmHWM, not from the rusage of wait4: Go starts
-// children with vfork (CLONE_VM), so the kernel folds the parent's
-// high-water mark into the child's ru_maxrss at exec, and the crawler would
-// be charged with the simulator's memory.
-func sampleChild(pid int) func() childSample {
-	stop := make(chan struct{})
-	done := make(chan childSample)
-	start := time.Now()
-	go func() {
-		var c childSample
-		var peakRSS int64
-		var lastFDs time.Time
-		t := time.NewTicker(statusEvery)
-		defer t.Stop()
-		for {
-			if time.Since(lastFDs) >= fdsEvery {
-				lastFDs = time.Now()
-				if n, err := openFiles(pid); err == nil {
-					c.PeakFDs = max(c.PeakFDs, n)
-				}
-				if n, err := openFiles(os.Getpid()); err == nil {
-					c.SimPeakFDs = max(c.SimPeakFDs, n)
-				}
-			}
-			if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
-				c.HWM = max(c.HWM, benchmd.ProcKB(st, "VmHWM"))
-				if rss := benchmd.ProcKB(st, "VmRSS"); rss > peakRSS {
-					peakRSS = rss
-					c.RSSAnon, c.RSSFile = benchmd.ProcKB(st, "RssAnon"), benchmd.ProcKB(st, "RssFile")
-					c.Threads = int(benchmd.ProcKB(st, "Threads"))
-					c.PeakAt = time.Since(start)
-				}
-			}
-			select {
-			case <-stop:
-				done <- c
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() childSample {
-		close(stop)
-		return <-done
-	}
 }
 
 // logSpan is the time from the first request's arrival to the last
@@ -459,21 +316,6 @@ func shapeOf(log []fedisim.Request) logShape {
 		MedianPerSecond: median(perSec),
 		Tail:            starts[len(starts)-1].Sub(starts[i95]),
 	}
-}
-
-// loadAverage is the 1-minute load average (0 when unknown): the machine
-// is shared, and the figures are only as quiet as it was.
-func loadAverage() float64 {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0
-	}
-	v, _ := strconv.ParseFloat(f[0], 64)
-	return v
 }
 
 // distinctHosts counts the hosts named in the log.
@@ -550,52 +392,9 @@ func minHostGap(log []fedisim.Request) time.Duration {
 	return gap
 }
 
-// childEnv is the environment of the crawler: this one without FEDILENS_
-// variables, so that the flags alone configure it.
-func childEnv(env []string) []string {
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, "FEDILENS_") {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
-
-// execCommand is exec.CommandContext that asks a child to stop with
-// SIGINT (fedilens flushes and exits) before killing it.
-func execCommand(ctx context.Context, name string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }
-	cmd.WaitDelay = 30 * time.Second
-	return cmd
-}
-
 func delayText(d time.Duration) string {
 	if d < 0 {
 		return "default"
 	}
 	return d.String()
-}
-
-func fileTail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	return truncateLeft(string(b), n)
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
-
-func truncateLeft(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
 }

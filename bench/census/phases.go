@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"time"
 )
@@ -32,12 +31,12 @@ type delayResult struct {
 // throughput runs the zero-delay crawls and their plain loops on one
 // simulator.
 func (b *bench) throughput(ctx context.Context) ([]runResult, error) {
-	env, err := startSim(ctx, b.cfg.simSeed, b.cfg.instances, filepath.Join(b.work, "sim"))
+	env, err := startSim(ctx, b.cfg.SimSeed, b.cfg.instances, filepath.Join(b.work, "sim"))
 	if err != nil {
 		return nil, err
 	}
 	defer env.close()
-	b.log.Info("simulator ready", "instances", b.cfg.instances, "census", len(env.census), "addr", env.srv.addr)
+	b.log.Info("simulator ready", "instances", b.cfg.instances, "census", len(env.census), "addr", env.srv.Addr)
 	var out []runResult
 	for i := range b.cfg.runs {
 		c, err := b.crawl(ctx, env, 0, nil, nil)
@@ -46,8 +45,8 @@ func (b *bench) throughput(ctx context.Context) ([]runResult, error) {
 		}
 		reqs := replayList(c.log)
 		c.log = nil
-		b.log.Info("plain loop", "requests", len(reqs), "concurrency", b.cfg.maxInFlight)
-		p, err := plainLoop(ctx, env, reqs, b.cfg.maxInFlight, b.cfg.plainHTTP2)
+		b.log.Info("plain loop", "requests", len(reqs), "concurrency", b.cfg.MaxInFlight)
+		p, err := plainLoop(ctx, env, reqs, b.cfg.MaxInFlight, b.cfg.plainHTTP2)
 		if err != nil {
 			return nil, fmt.Errorf("run %d: %w", i+1, err)
 		}
@@ -93,7 +92,7 @@ func (b *bench) profile(ctx context.Context, env *simEnv, name string, delay tim
 
 // delayCensus crawls a second simulator with the default 1 s delay.
 func (b *bench) delayCensus(ctx context.Context) (delayResult, error) {
-	env, err := startSim(ctx, b.cfg.simSeed, b.cfg.delayInstances, filepath.Join(b.work, "sim-delay"))
+	env, err := startSim(ctx, b.cfg.SimSeed, b.cfg.delayInstances, filepath.Join(b.work, "sim-delay"))
 	if err != nil {
 		return delayResult{}, err
 	}
@@ -121,8 +120,6 @@ func rate(n int, d time.Duration) float64 {
 
 // mb is bytes in MB (10^6), the unit of the memory target.
 func mb(b int64) float64 { return float64(b) / 1e6 }
-
-func numCPU() int { return runtime.GOMAXPROCS(0) }
 
 // gcNow returns the bench process's garbage to the OS between phases, so
 // that one phase's leftovers do not cost the next one CPU.

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fedilens/fedilens/bench/internal/benchenv"
 	"github.com/fedilens/fedilens/internal/fedisim"
 )
 
@@ -139,7 +140,7 @@ func plainLoop(ctx context.Context, env *simEnv, reqs []replayReq, concurrency i
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			dials.Add(1)
-			return d.DialContext(ctx, network, env.srv.addr)
+			return d.DialContext(ctx, network, env.srv.Addr)
 		},
 		TLSClientConfig:   &tls.Config{RootCAs: env.sim.CertPool(), MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2: http2,
@@ -163,12 +164,12 @@ func plainLoop(ctx context.Context, env *simEnv, reqs []replayReq, concurrency i
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 
-	load := loadAverage()
-	cpu0, err := selfCPU()
+	load := benchenv.LoadAverage()
+	cpu0, err := benchenv.SelfCPU()
 	if err != nil {
 		return plainResult{}, err
 	}
-	conns0 := env.srv.accepted.Load()
+	conns0 := env.srv.Accepted()
 	var next, errs atomic.Int64
 	var wg sync.WaitGroup
 	var firstErr atomic.Pointer[error]
@@ -195,8 +196,8 @@ func plainLoop(ctx context.Context, env *simEnv, reqs []replayReq, concurrency i
 	}
 	wg.Wait()
 	res := plainResult{Wall: time.Since(start), Sent: len(reqs), Errors: int(errs.Load()), Dials: int(dials.Load()), Load: load,
-		Conns: int(env.srv.accepted.Load() - conns0)}
-	if cpu1, err := selfCPU(); err == nil {
+		Conns: int(env.srv.Accepted() - conns0)}
+	if cpu1, err := benchenv.SelfCPU(); err == nil {
 		res.CPU = cpu1 - cpu0
 	}
 	if p := firstErr.Load(); p != nil {

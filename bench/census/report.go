@@ -1,15 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/fedilens/fedilens/bench/internal/benchenv"
 	"github.com/fedilens/fedilens/bench/internal/benchmd"
 )
 
@@ -26,73 +24,10 @@ const (
 
 // machine describes where the figures were measured.
 type machine struct {
-	CPUs       int
-	CPUModel   string
-	MemTotal   string
-	Kernel     string
-	GoVersion  string
-	ClickHouse string
-	Revision   string // of the fedilens binary, from its build info
+	benchenv.Machine
 	// Open-file limits of the crawler process and of the bench process
 	// (simulator and plain loop).
 	CrawlerNofile, SimNofile uint64
-}
-
-// describeMachine reads /proc and the binary's build information; what
-// cannot be read is reported as "unknown".
-func describeMachine(ctx context.Context, bin, chVersion string) machine {
-	m := machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), ClickHouse: chVersion,
-		CPUModel: "unknown", MemTotal: "unknown", Kernel: "unknown", Revision: "unknown"}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		if v := benchmd.ProcField(b, "model name"); v != "" {
-			m.CPUModel = v
-		}
-	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		if v := benchmd.ProcField(b, "MemTotal"); v != "" {
-			m.MemTotal = benchmd.HumanKiB(v)
-		}
-	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = "Linux " + strings.TrimSpace(string(b))
-	}
-	if out, err := execCommand(ctx, "go", "version", "-m", bin).Output(); err == nil {
-		m.Revision = buildRevision(string(out))
-	}
-	if m.Revision == "unknown" {
-		// Built without VCS stamping (-buildvcs=false): name the commit the
-		// working tree is based on; rev-parse only reads.
-		if out, err := execCommand(ctx, "git", "rev-parse", "--short=12", "HEAD").Output(); err == nil {
-			m.Revision = "tree based on " + strings.TrimSpace(string(out))
-		}
-	}
-	return m
-}
-
-// buildRevision reads vcs.revision and vcs.modified from `go version -m`.
-func buildRevision(out string) string {
-	var rev, modified string
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) == 2 && f[0] == "build" {
-			switch k, v, _ := strings.Cut(f[1], "="); k {
-			case "vcs.revision":
-				rev = v
-			case "vcs.modified":
-				modified = v
-			}
-		}
-	}
-	if rev == "" {
-		return "unknown"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if modified == "true" {
-		rev += " (with uncommitted changes)"
-	}
-	return rev
 }
 
 // median of vs (the mean of the middle two for an even count); 0 for none.
@@ -176,8 +111,8 @@ func renderSection(res results) string {
 	runs := res.Runs
 	if len(runs) > 0 {
 		w("### Throughput: %s simulated instances, per-host delay 0, %d run(s)\n\n", benchmd.Thousands(float64(res.Config.instances)), len(runs))
-		w("`fedilens crawl --once --host-delay 0 --workers %d --max-in-flight %d --post-retention 0` against the simulator (posts included), then a plain\n", res.Config.workers, res.Config.maxInFlight)
-		w("net/http loop (%d goroutines) replaying the requests the simulator logged for that crawl.\n\n", res.Config.maxInFlight)
+		w("`fedilens crawl --once --host-delay 0 --workers %d --max-in-flight %d --post-retention 0` against the simulator (posts included), then a plain\n", res.Config.Workers, res.Config.MaxInFlight)
+		w("net/http loop (%d goroutines) replaying the requests the simulator logged for that crawl.\n\n", res.Config.MaxInFlight)
 		w("| |")
 		for i := range runs {
 			w(" run %d |", i+1)
@@ -215,7 +150,7 @@ func renderSection(res results) string {
 		c := d.Crawl
 		w("### Census: %s simulated instances, default 1 s per-host delay\n\n", benchmd.Thousands(float64(d.Instances)))
 		w("`fedilens crawl --once --workers %d --max-in-flight %d --post-retention 0` (no --host-delay: the default 1 s; posts included), one run.\n\n",
-			res.Config.workers, res.Config.maxInFlight)
+			res.Config.Workers, res.Config.MaxInFlight)
 		w("| | |\n|---|---:|\n")
 		for _, kv := range [][2]string{
 			{"crawler process wall time", c.Wall.Round(100 * time.Millisecond).String()},
@@ -257,7 +192,7 @@ func renderSection(res results) string {
 	w("simulator's, high-water mark).\n")
 	w("Requests per second, for the crawler and the plain loop alike, are the simulator's logged requests divided by\n")
 	w("the time from the first request's arrival to the last response's end. The plain loop replays every logged\n")
-	w("request (Misskey peer pages as POSTs with their bodies; refused handshakes as GETs): %d goroutines each take\n", res.Config.maxInFlight)
+	w("request (Misskey peer pages as POSTs with their bodies; refused handshakes as GETs): %d goroutines each take\n", res.Config.MaxInFlight)
 	w("the next host and send its requests in order on a kept-alive connection (%s), with the simulator's CA and\n",
 		map[bool]string{true: "HTTP/2", false: "HTTP/1.1, as the crawler's client"}[res.Config.plainHTTP2])
 	w("every host dialled at the simulator's address, reading bodies fully, with no gap, no Retry-After wait and no\n")

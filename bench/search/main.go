@@ -45,7 +45,9 @@ type config struct {
 	out          string
 	keep         bool
 	searchOnly   bool
+	skipAlone    bool
 	cpuProfile   string
+	kinds        string
 }
 
 func main() {
@@ -72,7 +74,9 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.out, "out", "", "Markdown file whose \"Search\" section receives the figures (empty: stdout only)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory")
 	fs.BoolVar(&c.searchOnly, "search-only", false, "only measure search, on the index a -keep run left in -work")
+	fs.BoolVar(&c.skipAlone, "skip-alone", false, "skip indexing through Bleve alone (to build an index for -search-only runs; no report is written)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the search phase to this file")
+	fs.StringVar(&c.kinds, "kinds", "", "comma-separated query kinds to measure (default: all; with -search-only, for profiling one kind)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -142,6 +146,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		res.MappingBase, res.MappingNew, res.MappingNoHTML = base, perLang, noHTML
 	}
 
+	if cfg.skipAlone {
+		cfg.out = ""
+		goto indexer
+	}
 	log.Info("bleve alone", "posts", cfg.posts)
 	resetPeak()
 	res.Alone, err = indexbench.BleveAlone(ctx, filepath.Join(work, "alone"), cfg.posts, gen.Post)
@@ -152,6 +160,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	_ = os.RemoveAll(filepath.Join(work, "alone"))
 	debug.FreeOSMemory()
 
+indexer:
 	log.Info("through the indexer", "posts", cfg.posts, "feeders", cfg.feeders, "chunk", cfg.chunk)
 	resetPeak()
 	if err := indexThrough(ctx, dir, gen, cfg, &res); err != nil {
@@ -280,6 +289,9 @@ func measureSearch(ctx context.Context, ix *indexer.Index, gen *indexbench.Gener
 	}
 	var out []kind
 	for _, name := range kindOrder {
+		if cfg.kinds != "" && !slices.Contains(strings.Split(cfg.kinds, ","), name) {
+			continue
+		}
 		k := kind{Name: name, Example: describe(qs[name][0])}
 		for _, q := range qs[name] {
 			t0 := time.Now()

@@ -1,4 +1,4 @@
-package main
+package benchenv
 
 import (
 	"context"
@@ -15,25 +15,26 @@ import (
 	"github.com/fedilens/fedilens/internal/fedisim"
 )
 
-// simServer serves a simulation over HTTPS like fedisim's Sim.Start (the
+// SimServer serves a simulation over HTTPS like fedisim's Sim.Start (the
 // same handler, TLS configuration and timeouts), on a listener that counts
 // the connections it accepts: each is a TLS handshake the simulator
 // served, the largest cost of a census on loopback.
-type simServer struct {
-	addr     string
+type SimServer struct {
+	// Addr is the loopback host:port the simulator listens on.
+	Addr     string
 	hs       *http.Server
 	accepted atomic.Int64
 	wg       sync.WaitGroup
 }
 
-// serveSim starts serving sim on a free loopback port.
-func serveSim(ctx context.Context, sim *fedisim.Sim) (*simServer, error) {
+// ServeSim starts serving sim on a free loopback port.
+func ServeSim(ctx context.Context, sim *fedisim.Sim) (*SimServer, error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listening for the simulator: %w", err)
 	}
-	s := &simServer{addr: ln.Addr().String()}
+	s := &SimServer{Addr: ln.Addr().String()}
 	s.hs = &http.Server{
 		Handler:           sim.Handler(),
 		TLSConfig:         sim.TLSConfig(),
@@ -50,8 +51,11 @@ func serveSim(ctx context.Context, sim *fedisim.Sim) (*simServer, error) {
 	return s, nil
 }
 
-// close stops the server and closes its connections.
-func (s *simServer) close() error {
+// Accepted is how many connections the server has accepted so far.
+func (s *SimServer) Accepted() int64 { return s.accepted.Load() }
+
+// Close stops the server and closes its connections.
+func (s *SimServer) Close() error {
 	err := s.hs.Close()
 	s.wg.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {

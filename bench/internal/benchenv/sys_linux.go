@@ -1,4 +1,4 @@
-package main
+package benchenv
 
 import (
 	"errors"
@@ -11,19 +11,19 @@ import (
 	"unsafe"
 )
 
-// childCPU reads a finished child's CPU time (user plus system). Its
-// ru_maxrss is not used: see sampleChild.
-func childCPU(ps *os.ProcessState) (time.Duration, error) {
+// ChildCPU reads a finished child's CPU time (user plus system). Its
+// ru_maxrss is not used: see SampleChild.
+func ChildCPU(ps *os.ProcessState) (time.Duration, error) {
 	if _, ok := ps.SysUsage().(*syscall.Rusage); !ok {
 		return 0, errors.New("reading the crawler's rusage: none recorded")
 	}
 	return ps.UserTime() + ps.SystemTime(), nil
 }
 
-// openFileLimit is this process's RLIMIT_NOFILE hard limit: what a
+// OpenFileLimit is this process's RLIMIT_NOFILE hard limit: what a
 // fedilens started from the same shell gets (the Go runtime raises the
 // soft limit to the hard one).
-func openFileLimit() (uint64, error) {
+func OpenFileLimit() (uint64, error) {
 	var l syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
 		return 0, fmt.Errorf("reading the open-file limit: %w", err)
@@ -31,10 +31,10 @@ func openFileLimit() (uint64, error) {
 	return l.Max, nil
 }
 
-// raiseOpenFileLimit lifts this process's open-file limit as far as the
+// RaiseOpenFileLimit lifts this process's open-file limit as far as the
 // system allows: the simulator in this process plays tens of thousands of
 // servers, and its sockets must not be what limits the crawl.
-func raiseOpenFileLimit() (uint64, error) {
+func RaiseOpenFileLimit() (uint64, error) {
 	var l syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
 		return 0, fmt.Errorf("reading the open-file limit: %w", err)
@@ -55,10 +55,10 @@ func raiseOpenFileLimit() (uint64, error) {
 	return l.Max, nil
 }
 
-// setChildOpenFileLimit sets a started child's RLIMIT_NOFILE (soft and
+// SetChildOpenFileLimit sets a started child's RLIMIT_NOFILE (soft and
 // hard) with prlimit(2), so the crawler runs with the limit of the
 // environment and not with the bench's raised one.
-func setChildOpenFileLimit(pid int, n uint64) error {
+func SetChildOpenFileLimit(pid int, n uint64) error {
 	l := syscall.Rlimit{Cur: n, Max: n}
 	_, _, errno := syscall.RawSyscall6(syscall.SYS_PRLIMIT64, uintptr(pid), uintptr(syscall.RLIMIT_NOFILE),
 		uintptr(unsafe.Pointer(&l)), 0, 0, 0)
@@ -68,9 +68,9 @@ func setChildOpenFileLimit(pid int, n uint64) error {
 	return nil
 }
 
-// openFiles counts the open file descriptors of process pid (sockets
+// OpenFiles counts the open file descriptors of process pid (sockets
 // included).
-func openFiles(pid int) (int, error) {
+func OpenFiles(pid int) (int, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/fd", pid))
 	if err != nil {
 		return 0, fmt.Errorf("listing open files of %d: %w", pid, err)
@@ -83,9 +83,9 @@ func openFiles(pid int) (int, error) {
 	return len(names), nil
 }
 
-// selfCPU is this process's CPU time so far (user plus system): the
+// SelfCPU is this process's CPU time so far (user plus system): the
 // simulator's and the plain loop's, which run here.
-func selfCPU() (time.Duration, error) {
+func SelfCPU() (time.Duration, error) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0, fmt.Errorf("reading this process's rusage: %w", err)
@@ -97,23 +97,23 @@ func selfCPU() (time.Duration, error) {
 // every Linux architecture's user ABI.
 const userHZ = 100
 
-// processCPU is the CPU time (user plus system) process pid has used.
-func processCPU(pid int) (time.Duration, error) {
+// ProcessCPU is the CPU time (user plus system) process pid has used.
+func ProcessCPU(pid int) (time.Duration, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, fmt.Errorf("reading CPU time of %d: %w", pid, err)
 	}
-	d, err := statCPU(string(b))
+	d, err := StatCPU(string(b))
 	if err != nil {
 		return 0, fmt.Errorf("reading CPU time of %d: %w", pid, err)
 	}
 	return d, nil
 }
 
-// statCPU reads utime and stime (fields 14 and 15) of a /proc/PID/stat
+// StatCPU reads utime and stime (fields 14 and 15) of a /proc/PID/stat
 // line. The command name (field 2) may hold spaces and parentheses, so
 // fields are counted from its last closing parenthesis.
-func statCPU(stat string) (time.Duration, error) {
+func StatCPU(stat string) (time.Duration, error) {
 	i := strings.LastIndexByte(stat, ')')
 	if i < 0 {
 		return 0, errors.New("malformed stat: no command name")
