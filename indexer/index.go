@@ -58,7 +58,21 @@ type Options struct {
 	Logger    *slog.Logger
 	// Registerer receives the indexer's metrics; nil registers none.
 	Registerer prometheus.Registerer
+	// CompactAfterIdle is how long the index must go without writes
+	// before it is compacted (Compact), when it holds at least
+	// CompactSegments segments: 0 means DefaultCompactAfterIdle, a
+	// negative value never compacts on its own.
+	CompactAfterIdle time.Duration
+	// CompactSegments is the fewest segments worth compacting (0 means
+	// DefaultCompactSegments).
+	CompactSegments int
 }
+
+// Defaults of the compaction options.
+const (
+	DefaultCompactAfterIdle = 2 * time.Minute
+	DefaultCompactSegments  = 6
+)
 
 // Index is the post index.
 type Index struct {
@@ -81,12 +95,19 @@ type Index struct {
 	closed  bool
 	ops     chan *writeOp
 	done    chan struct{} // closed when the writer goroutine ends
+
+	// lastWrite is when the writer last applied a batch (UnixNano);
+	// stopMaint ends the compaction goroutine, maintDone says it ended.
+	lastWrite atomic.Int64
+	stopMaint context.CancelFunc
+	maintDone chan struct{}
 }
 
 type metrics struct {
-	indexed prometheus.Counter
-	deleted prometheus.Counter
-	batchMS prometheus.Histogram
+	indexed     prometheus.Counter
+	deleted     prometheus.Counter
+	batchMS     prometheus.Histogram
+	compactions prometheus.Counter
 }
 
 // writeOp is one call's worth of writes, applied by the writer goroutine.
@@ -101,6 +122,12 @@ type writeOp struct {
 func Open(opts Options) (*Index, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 1000
+	}
+	if opts.CompactAfterIdle == 0 {
+		opts.CompactAfterIdle = DefaultCompactAfterIdle
+	}
+	if opts.CompactSegments <= 0 {
+		opts.CompactSegments = DefaultCompactSegments
 	}
 	log := opts.Logger
 	if log == nil {
@@ -149,18 +176,23 @@ func Open(opts Options) (*Index, error) {
 	if ix.legacySort = !hasSortKey(idx.Mapping()); ix.legacySort {
 		log.Warn("search index predates the sort key: newest-first and paged searches use the slower former sort until the index is rebuilt", "dir", opts.Dir)
 	}
+	ix.lastWrite.Store(time.Now().UnixNano())
 	go ix.writer()
+	mctx, stop := context.WithCancel(context.Background())
+	ix.stopMaint, ix.maintDone = stop, make(chan struct{})
+	go ix.maintain(mctx)
 	return ix, nil
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
-		indexed: prometheus.NewCounter(prometheus.CounterOpts{Name: "fedilens_index_documents_indexed_total", Help: "Posts written to the search index."}),
-		deleted: prometheus.NewCounter(prometheus.CounterOpts{Name: "fedilens_index_documents_deleted_total", Help: "Posts deleted from the search index."}),
-		batchMS: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "fedilens_index_batch_seconds", Help: "Time to apply one index batch.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 8)}),
+		indexed:     prometheus.NewCounter(prometheus.CounterOpts{Name: "fedilens_index_documents_indexed_total", Help: "Posts written to the search index."}),
+		deleted:     prometheus.NewCounter(prometheus.CounterOpts{Name: "fedilens_index_documents_deleted_total", Help: "Posts deleted from the search index."}),
+		batchMS:     prometheus.NewHistogram(prometheus.HistogramOpts{Name: "fedilens_index_batch_seconds", Help: "Time to apply one index batch.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 8)}),
+		compactions: prometheus.NewCounter(prometheus.CounterOpts{Name: "fedilens_index_compactions_total", Help: "Compactions of the search index after it went idle."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.indexed, m.deleted, m.batchMS)
+		reg.MustRegister(m.indexed, m.deleted, m.batchMS, m.compactions)
 	}
 	return m
 }
@@ -177,7 +209,12 @@ func (ix *Index) Close() error {
 	close(ix.ops)
 	ix.closeMu.Unlock()
 	<-ix.done
-	return ix.idx.Close()
+	// A compaction in progress ends when the index closes, not when its
+	// context does.
+	ix.stopMaint()
+	err := ix.idx.Close()
+	<-ix.maintDone
+	return err
 }
 
 // Count returns the number of posts in the index.
@@ -257,6 +294,7 @@ func (ix *Index) writer() {
 			}
 		}
 		ix.apply(group)
+		ix.lastWrite.Store(time.Now().UnixNano())
 	}
 }
 

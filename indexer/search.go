@@ -552,24 +552,39 @@ func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchR
 			return res, err
 		}
 	}
-	req := bleve.NewSearchRequestOptions(bq, limit, 0, false)
-	req.Fields = storedFields
-	req.IncludeLocations = pl.p.hasText()
-	req.SortByCustom(ix.sortOrder(pl.sort))
-	if after != nil {
-		req.SearchAfter = after
+	var sr *bleve.SearchResult
+	if pl.sort == model.SortNewest && !q.Facets && !ix.legacySort {
+		var total uint64
+		var ok bool
+		sr, total, ok, err = ix.searchNewest(ctx, bq, after, limit, pl.p.hasText(), time.Now())
+		if err != nil {
+			return res, err
+		}
+		if ok {
+			sr.Total = total
+		} else {
+			sr = nil
+		}
 	}
-	if q.Facets {
-		req.AddFacet("instance", bleve.NewFacetRequest(fieldHost, facetSize))
-		req.AddFacet("language", bleve.NewFacetRequest(fieldLang, facetSize))
-		req.AddFacet("hashtag", bleve.NewFacetRequest(fieldTags, facetSize))
-		// Months are few (one a month): count them all, then keep the
-		// newest.
-		req.AddFacet("month", bleve.NewFacetRequest(fieldMonth, 10000))
-	}
-	sr, err := ix.idx.SearchInContext(ctx, req)
-	if err != nil {
-		return res, fmt.Errorf("searching index: %w", err)
+	if sr == nil {
+		req := bleve.NewSearchRequestOptions(bq, limit, 0, false)
+		req.Fields = storedFields
+		req.IncludeLocations = pl.p.hasText()
+		req.SortByCustom(ix.sortOrder(pl.sort))
+		if after != nil {
+			req.SearchAfter = after
+		}
+		if q.Facets {
+			req.AddFacet("instance", bleve.NewFacetRequest(fieldHost, facetSize))
+			req.AddFacet("language", bleve.NewFacetRequest(fieldLang, facetSize))
+			req.AddFacet("hashtag", bleve.NewFacetRequest(fieldTags, facetSize))
+			// Months are few (one a month): count them all, then keep the
+			// newest.
+			req.AddFacet("month", bleve.NewFacetRequest(fieldMonth, 10000))
+		}
+		if sr, err = ix.idx.SearchInContext(ctx, req); err != nil {
+			return res, fmt.Errorf("searching index: %w", err)
+		}
 	}
 	res.Total = sr.Total
 	res.Hits = make([]model.SearchHit, 0, len(sr.Hits))

@@ -48,6 +48,7 @@ type config struct {
 	skipAlone    bool
 	cpuProfile   string
 	kinds        string
+	compact      bool
 }
 
 func main() {
@@ -76,6 +77,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.searchOnly, "search-only", false, "only measure search, on the index a -keep run left in -work")
 	fs.BoolVar(&c.skipAlone, "skip-alone", false, "skip indexing through Bleve alone (to build an index for -search-only runs; no report is written)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the search phase to this file")
+	fs.BoolVar(&c.compact, "compact", true, "compact the index before searching, as fedilens does once it is idle (indexer.Options.CompactAfterIdle)")
 	fs.StringVar(&c.kinds, "kinds", "", "comma-separated query kinds to measure (default: all; with -search-only, for profiling one kind)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -176,6 +178,15 @@ search:
 		return err
 	}
 	defer ix.Close()
+	if cfg.compact {
+		t0 := time.Now()
+		before := ix.Segments()
+		if err := ix.Compact(ctx); err != nil {
+			return err
+		}
+		res.Compacted = compaction{Before: before, After: ix.Segments(), Took: time.Since(t0)}
+		log.Info("compacted", "segments before", before, "after", res.Compacted.After, "took", res.Compacted.Took)
+	}
 	if cfg.cpuProfile != "" {
 		f, err := os.Create(cfg.cpuProfile)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fedilens/fedilens/bench/internal/benchmd"
+	"github.com/fedilens/fedilens/indexer"
 	"github.com/fedilens/fedilens/indexer/indexbench"
 )
 
@@ -32,6 +33,7 @@ type results struct {
 	Alone, Indexer       indexbench.Result
 	AloneRSS, IndexerRSS int64
 	SearchRSS            int64
+	Compacted            compaction
 	Kinds                []kind
 }
 
@@ -105,6 +107,10 @@ func (r results) markdown() string {
 			benchmd.Thousands(float64(k.Hits)/float64(max(1, len(k.Lat)))), ok)
 	}
 	w("\nPeak RSS while searching (index reopened): %s.\n", mb(r.SearchRSS))
+	if c := r.Compacted; c.Before > 0 {
+		w("\nBefore searching, the index was compacted as fedilens compacts it once it has been idle for %s (`indexer.Options.CompactAfterIdle`): %d segments to %d, in %.1f s.\n",
+			indexer.DefaultCompactAfterIdle, c.Before, c.After, c.Took.Seconds())
+	}
 
 	if r.MappingBase.Docs > 0 {
 		w("\n### Mapping: per-language analysers vs one standard analyser, %s posts, Bleve alone\n\n", benchmd.Thousands(float64(r.MappingBase.Docs)))
@@ -137,4 +143,10 @@ func mb(b int64) string {
 		return "unknown"
 	}
 	return fmt.Sprintf("%.0f MB", float64(b)/1e6)
+}
+
+// compaction is what compacting the index before the searches did.
+type compaction struct {
+	Before, After int
+	Took          time.Duration
 }
