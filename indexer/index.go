@@ -84,6 +84,8 @@ type Index struct {
 	// legacySort is set for an index created before the sort key (see
 	// hasSortKey): it is sorted by creation time and _id.
 	legacySort bool
+	// hasDay is set for an index with the day field (see dateQuery).
+	hasDay bool
 
 	// families holds the set of analyser families (map[string]bool,
 	// never mutated once stored) that have posts in the index: queries
@@ -173,6 +175,7 @@ func Open(opts Options) (*Index, error) {
 		}
 	}
 	ix.families.Store(&fams)
+	ix.hasDay = hasField(idx.Mapping(), fieldDay)
 	if ix.legacySort = !hasSortKey(idx.Mapping()); ix.legacySort {
 		log.Warn("search index predates the sort key: newest-first and paged searches use the slower former sort until the index is rebuilt", "dir", opts.Dir)
 	}

@@ -49,6 +49,7 @@ const (
 	fieldTags       = "tags"
 	fieldCreated    = "created"
 	fieldMonth      = "month"
+	fieldDay        = "day" // days since 1970-01-01 (UTC), for date filters
 	fieldURL        = "url"
 	fieldKind       = "kind"
 	fieldSensitive  = "sensitive"
@@ -214,6 +215,7 @@ func NewMapping() mapping.IndexMapping {
 	post.AddFieldMappingsAt(fieldMonth, kw(false, true))
 	post.AddFieldMappingsAt(fieldCreated, created)
 	post.AddFieldMappingsAt(fieldSortKey, kw(false, true))
+	post.AddFieldMappingsAt(fieldDay, dayField())
 	post.AddFieldMappingsAt(fieldHTML, storedOnly())
 	post.AddFieldMappingsAt(fieldAuthorName, storedOnly())
 	post.AddFieldMappingsAt(fieldURL, storedOnly())
@@ -252,6 +254,7 @@ func toDoc(p model.Post) postDoc {
 		fieldCreated: created,
 		fieldMonth:   created.Format("2006-01"),
 		fieldSortKey: sortKey(created),
+		fieldDay:     float64(dayNumber(created)),
 	}
 	set := func(k, v string) {
 		if v != "" {

@@ -346,10 +346,7 @@ func (ix *Index) query(pl plan, fams []string) query.Query {
 	anyOf(fieldLang, p.Langs)
 	anyOf(fieldLang, pl.langs)
 	if !p.Since.IsZero() || !p.Until.IsZero() {
-		incl, excl := true, false
-		q := bleve.NewDateRangeInclusiveQuery(p.Since, p.Until, &incl, &excl)
-		q.SetField(fieldCreated)
-		must = append(must, q)
+		must = append(must, ix.dateQuery(p.Since, p.Until))
 	}
 
 	for _, w := range p.NotWords {

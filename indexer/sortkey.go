@@ -75,15 +75,4 @@ func validSortKey(s string) bool {
 // created before it existed keep their stored mapping, which drops the
 // field from new documents too: they are sorted newest first by the
 // creation time's doc values, as before, until rebuilt.
-func hasSortKey(m mapping.IndexMapping) bool {
-	im, ok := m.(*mapping.IndexMappingImpl)
-	if !ok {
-		return false
-	}
-	dm, ok := im.TypeMapping[docType]
-	if !ok || dm == nil {
-		return false
-	}
-	_, ok = dm.Properties[fieldSortKey]
-	return ok
-}
+func hasSortKey(m mapping.IndexMapping) bool { return hasField(m, fieldSortKey) }
