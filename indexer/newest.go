@@ -44,6 +44,19 @@ func (ix *Index) searchNewest(ctx context.Context, bq query.Query, after []strin
 	incl := true
 	later := bleve.NewDateRangeInclusiveQuery(next, time.Time{}, &incl, nil)
 	later.SetField(fieldCreated)
+	// The total is counted while the windows are searched: it needs every
+	// match, the windows only their own.
+	type counted struct {
+		n   uint64
+		err error
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	total := make(chan counted, 1)
+	go func() {
+		n, err := ix.count(cctx, bq)
+		total <- counted{n, err}
+	}()
 	for _, months := range newestWindows {
 		window := []query.Query{later}
 		for i := 0; i < months; i++ {
@@ -55,6 +68,7 @@ func (ix *Index) searchNewest(ctx context.Context, bq query.Query, after []strin
 		req := bleve.NewSearchRequestOptions(b, limit, 0, false)
 		req.Fields = storedFields
 		req.IncludeLocations = locations
+		req.Score = "none" // sorted by time: scores would be thrown away
 		req.SortByCustom(ix.sortOrder(model.SortNewest))
 		if after != nil {
 			req.SearchAfter = after
@@ -66,11 +80,11 @@ func (ix *Index) searchNewest(ctx context.Context, bq query.Query, after []strin
 		if len(sr.Hits) < limit {
 			continue
 		}
-		total, err := ix.count(ctx, bq)
-		if err != nil {
-			return nil, 0, false, err
+		c := <-total
+		if c.err != nil {
+			return nil, 0, false, c.err
 		}
-		return sr, total, true, nil
+		return sr, c.n, true, nil
 	}
 	return nil, 0, false, nil
 }

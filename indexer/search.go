@@ -568,6 +568,9 @@ func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchR
 		req.Fields = storedFields
 		req.IncludeLocations = pl.p.hasText()
 		req.SortByCustom(ix.sortOrder(pl.sort))
+		if pl.sort == model.SortNewest {
+			req.Score = "none" // sorted by time: scores would be thrown away
+		}
 		if after != nil {
 			req.SearchAfter = after
 		}
