@@ -407,3 +407,20 @@ func (pc *postCrawl) requirePaths(ctx context.Context, paths ...string) error {
 	}
 	return nil
 }
+
+// admit is the gate every source applies to an author before reading her
+// posts: an author an admin forgot is skipped, and one whose consent check
+// r failed is skipped and withdrawn (what is stored of her goes). It
+// reports whether her posts may be read.
+func (pc *postCrawl) admit(acct string, r consent.Reason) bool {
+	if pc.isForgotten(acct) {
+		pc.skip("forgotten")
+		return false
+	}
+	if r != consent.OK {
+		pc.skip(string(r))
+		pc.withdraw(acct, string(r))
+		return false
+	}
+	return true
+}

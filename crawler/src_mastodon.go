@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -174,20 +176,9 @@ func (mastodonSource) crawl(ctx context.Context, pc *postCrawl) error {
 		}
 	}
 
-	accts := make([]string, 0, len(found))
-	for acct := range found {
-		accts = append(accts, acct)
-	}
-	sort.Strings(accts)
-	for _, acct := range accts {
+	for _, acct := range slices.Sorted(maps.Keys(found)) {
 		a := found[acct]
-		if pc.isForgotten(acct) {
-			pc.skip("forgotten")
-			continue
-		}
-		if r := a.consent(pc.hc.m.opts.OptInWord); r != consent.OK {
-			pc.skip(string(r))
-			pc.withdraw(acct, string(r))
+		if !pc.admit(acct, a.consent(pc.hc.m.opts.OptInWord)) {
 			continue
 		}
 		if a.ID == "" || strings.ContainsAny(a.ID, "/?#") {

@@ -122,7 +122,10 @@ func requireSameURIs(t *testing.T, want, got []string, what string) {
 // opt in, then lets time pass in it (some authors withdraw consent, some
 // delete posts, some post anew) and crawls again: after each crawl the
 // stored posts are exactly the ground truth's consenting, public, live
-// posts, in ClickHouse and in Bleve.
+// posts, in ClickHouse and in Bleve. The crawl runs with an opt-in word
+// that half the accounts of software without an indexable flag carry in
+// their bio, so that every post source (Mastodon API, ActivityPub,
+// Misskey, Lemmy, PeerTube) stores posts.
 //
 // The suite runs it on 300 instances at post scale 2; the scale of the
 // issue's acceptance (a simulator of 3,000 instances at post scale 8 holds
@@ -135,14 +138,15 @@ func TestPostsAcrossEpochs(t *testing.T) {
 		_, err := fmt.Sscanf(v, "%dx%d", &instances, &scale)
 		require.NoError(t, err, "FEDILENS_E2E_POST_WORLD is INSTANCESxSCALE, e.g. 3000x8")
 	}
-	env := startSimWith(t, fedisim.Options{Seed: 7, Instances: instances, PostScale: scale, PlantRelevance: true})
+	const optIn = "#searchable"
+	env := startSimWith(t, fedisim.Options{Seed: 7, Instances: instances, PostScale: scale, PlantRelevance: true, OptInWord: optIn})
 	dsn := freshDSN(t)
 	data := t.TempDir()
 	crawl := func() {
 		start := time.Now()
 		out := runMain(t, append([]string{"crawl", "--once", "--data", data, "--clickhouse", dsn,
 			"--host-delay", "5ms", "--recrawl-after", "0", "--post-revalidate-after", "0", "--post-retention", "0",
-			"--log-level", "warn"}, env.crawlArg...)...)
+			"--opt-in-word", optIn, "--log-level", "warn"}, env.crawlArg...)...)
 		t.Logf("crawl took %s: %s", time.Since(start).Round(time.Millisecond), strings.TrimSpace(out))
 	}
 	ctx := context.Background()
@@ -159,7 +163,7 @@ func TestPostsAcrossEpochs(t *testing.T) {
 	t.Logf("the simulator holds %d posts on %d instances", total, instances)
 	crawl()
 	first := env.sim.Truth().Posts(env.seeds, time.Time{})
-	t.Logf("epoch 0: %d posts to store", len(first))
+	t.Logf("epoch 0: %d posts to store (%s)", len(first), bySoftware(env.sim.Truth(), first))
 	checkStoredPosts(t, st, data, first)
 	checkRelevance(t, env.sim.Truth(), data)
 
@@ -169,6 +173,28 @@ func TestPostsAcrossEpochs(t *testing.T) {
 	require.NotEqual(t, len(first), len(second), "the epoch must change the posts")
 	crawl()
 	checkStoredPosts(t, st, data, second)
+}
+
+// bySoftware counts posts by the software of their instance, e.g.
+// "mastodon 1200, lemmy 40".
+func bySoftware(truth *fedisim.Truth, posts []fedisim.PostTruth) string {
+	n := map[string]int{}
+	for _, p := range posts {
+		_, host, _ := strings.Cut(p.Author, "@")
+		if it, ok := truth.Instance(host); ok {
+			n[it.Software]++
+		}
+	}
+	var names []string
+	for s := range n {
+		names = append(names, s)
+	}
+	sort.Strings(names)
+	var parts []string
+	for _, s := range names {
+		parts = append(parts, fmt.Sprintf("%s %d", s, n[s]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // minNDCG is the ranking quality the search must reach on the simulator's

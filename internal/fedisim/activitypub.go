@@ -320,6 +320,9 @@ func (s *Sim) noteJSON(in *instance, pst *post) obj {
 		o = append(o, kv{"contentMap", obj{{pst.lang, pst.contentHTML}}})
 	}
 	o = append(o, kv{"attachment", attachmentsJSON(pst)}, kv{"tag", tags})
+	if in.kind == swWordPress {
+		o = append(o, wpInteractions(pst)...) // replies, likes, shares (wordpress.go)
+	}
 	if pst.poll != nil {
 		o = append(o, questionJSON(pst)...)
 	}

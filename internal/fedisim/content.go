@@ -203,6 +203,9 @@ func (w *world) contentState(in *instance, e int) *content {
 func (w *world) generateBase(in *instance) *content {
 	c := &content{}
 	p := in.prof()
+	if in.kind == swPeerTube {
+		return w.generatePeerTube(in) // accounts, channels, videos (peertube_content.go)
+	}
 	if !p.hasAccounts {
 		return c
 	}
@@ -252,6 +255,9 @@ func (w *world) generateBase(in *instance) *content {
 		w.assignPostIDs(in, r, pst)
 	}
 	c.nextSeq = seq
+	if in.kind == swWordPress {
+		wpLocalMentions(in, c) // blogs mention no remote accounts (wordpress.go)
+	}
 	w.decorate(in, c, c.posts)
 	w.plantRelevance(in, c)
 	return c
@@ -416,6 +422,7 @@ func (w *world) makeAccount(in *instance, r *rng, username string, i int) *accou
 	if w.optInWord != "" && a.indexable == nil && newRNG(w.seed, saltOptIn, uint64(in.idx), uint64(i)).chance(0.5) {
 		a.noteHTML = withOptIn(a.noteHTML, w.optInWord)
 	}
+	w.misskeyAccount(in, a, i)
 	return a
 }
 
@@ -560,6 +567,8 @@ func (w *world) assignPostIDs(in *instance, r *rng, pst *post) {
 		pst.id = base36(r, 10)
 		pst.objectPath = "/api/posts/" + pst.id
 		pst.urlPath = "/" + a.username + "/post-" + pst.id
+	case swPeerTube:
+		w.fillVideo(in, pst) // id, paths and the video's fields (peertube_content.go)
 	case swWordPress:
 		pst.id = strconv.Itoa(100 + pst.seq)
 		pst.objectPath = "/?p=" + pst.id

@@ -72,6 +72,50 @@
 //     who still exists and consents (rule 4, read from the Account entity),
 //     every post with visibility=public that /api/v1/accounts/:id/statuses
 //     lists, created at or after the retention cut-off. Nothing else.
+//     For the ActivityPub family (WordPress): each stored instance that is
+//     not Private, whose robots.txt allows /wp-json/wp/v2/users, /author/
+//     and /wp-json/activitypub/1.0/ (and that does not want signed
+//     ActivityPub GETs); the authors are the users
+//     /wp-json/wp/v2/users lists (every page: the live users with a public
+//     or unlisted post), at the current epoch or any earlier one; for each
+//     such author who still exists and consents (rule 4, read from the
+//     actor: indexable, summary, PropertyValue attachments), every post
+//     with as:Public in "to" that the outbox (OrderedCollection, first,
+//     next) lists, created at or after the retention cut-off. WriteFreely
+//     and snac publish actors and outboxes but no public author listing:
+//     they are not read ("unsupported").
+//     For Lemmy (no indexable flag: only with an opt-in word): each stored
+//     instance whose robots.txt allows /api/v3/post/list,
+//     /api/v3/comment/list and /api/v3/user; the authors are the creators
+//     of the live local posts and comments (type_=Local, sort=New, every
+//     page) at the current epoch or any earlier one; for each such person
+//     who still exists, is not banned and consents (rule 4 on the Markdown
+//     bio, InstanceTruth.LemmyPersons), every live post (Kind "page") and
+//     comment (Kind "note"; deleted and removed comments are listed blanked
+//     and never kept), created at or after the retention cut-off.
+//     For PeerTube (no indexable flag: only with an opt-in word): each
+//     stored instance whose robots.txt allows /api/v1/videos and
+//     /api/v1/accounts/; the authors are the accounts with a public video
+//     (/api/v1/videos?isLocal=true&nsfw=both, every page; NSFW videos
+//     count) at the current epoch or any earlier one; for each such
+//     account that still exists and consents (rule 4 on the plain-text
+//     description of /api/v1/accounts/{name}, which carries the profile
+//     fields as "Name: value" lines), every public video (Kind "video",
+//     URI https://host/videos/watch/<uuid>), created at or after the
+//     retention cut-off; unlisted, private and internal videos never.
+//     For the Misskey family (Misskey, Sharkey, Firefish, Fedired; no
+//     indexable flag: only with an opt-in word): each stored instance
+//     whose robots.txt allows /api/users/show and /api/users/notes; the
+//     authors are the explorable users of POST /api/users (origin local,
+//     every page; robots.txt allows /api/users) plus the authors of the
+//     local timeline (POST /api/notes/local-timeline, every page, with
+//     replies; robots.txt allows it), at the current epoch or any
+//     earlier one; for each such user who still exists and consents (rule
+//     4 on /api/users/show: noindex, the plain-text description and
+//     fields), every note with visibility "public" that /api/users/notes
+//     lists (withReplies true), created at or after the retention
+//     cut-off; home, followers and specified notes never. The note's URI
+//     is https://host/notes/<id> (local notes carry no uri).
 //     5a. The thin post path (Truth.TimelinePosts, and the posts rule 1
 //     reads mentions from): for each stored Mastodon instance whose
 //     robots.txt allows /api/v1/timelines/public and whose local timeline
@@ -128,8 +172,56 @@
 // in @context). Deleted posts answer 410 on Mastodon, a Tombstone (200) on
 // Pleroma and Akkoma, 404 elsewhere; deleted accounts 410 (Mastodon) or
 // 404. The
-// Misskey family answers POST /api/meta, /api/federation/instances and
-// /api/notes/local-timeline; Lemmy /api/v3/site and
-// /api/v3/federated_instances; PeerTube /api/v1/config and /api/v1/videos.
+// Misskey family answers POST /api/meta, /api/federation/instances,
+// /api/notes/local-timeline, /api/users/notes, /api/users/show and
+// /api/users (misskey_notes.go), in Misskey's formats: notes with id (aid),
+// createdAt, userId, user (UserLite), text (MFM: plain text, "@user" and
+// "@user@host" mentions, "#tags", bare URLs, typed markup verbatim), cw,
+// visibility (public, home, followers, specified), localOnly, counts,
+// reactions (their sum is the favourites), tags and mentions (user ids)
+// when there are some, files (comment = alt text), replyId (the parent
+// embedded as reply), poll, and no uri or url (local notes). The note
+// lists page by id with limit 1..100 (default 10), untilId (newest first)
+// and sinceId (alone: the oldest notes after it, oldest first, as
+// Misskey does; with untilId: newest first); the local timeline lists
+// the public notes, users/notes {userId} the public and home ones
+// (withReplies defaults to false there: replies to others left out).
+// users/show takes {userId} or {username, host: null} and answers
+// UserDetailed (description and fields as plain text, isLocked, isBot,
+// noindex, no indexable flag; 15% of the family's users set noindex);
+// /api/users {origin, sort, state, limit, offset} lists the explorable
+// (discoverable) local users, "+createdAt" newest first. Unknown and
+// deleted users answer 400 {"error":{"code":"NO_SUCH_USER"}}, a bad
+// parameter 400 INVALID_PARAM; deleted notes vanish from every list.
+// Lemmy answers /api/v3/site and
+// /api/v3/federated_instances; PeerTube /api/v1/config.
+// WordPress answers /wp-json/wp/v2/users (per_page 1 to 100, default 10,
+// page; ordered by name; X-WP-Total, X-WP-TotalPages and a Link header;
+// the users with a public or unlisted post, each with id, name, url,
+// description, link (the author page, which is the actor) and slug, the
+// user name; 400 rest_user_invalid_page_number past the last page); its
+// ActivityPub objects carry replies, likes and shares collections with
+// totalItems, and its posts mention local authors only (so reading them
+// discovers no host: the census does not depend on it).
+// Lemmy also answers GET /api/v3/post/list (type_, sort, limit <= 50
+// (default 10), page or page_cursor; {"posts":[PostView],"next_page"}
+// on 0.19, the live local posts newest first), /api/v3/comment/list
+// (limit, page, post_id; {"comments":[CommentView]}, the comments on live
+// posts, deleted and removed ones blanked) and /api/v3/user (username,
+// limit, page; the person's posts and comments; 404
+// {"error":"couldnt_find_person"} for unknown and deleted persons), in
+// 0.19's formats with null fields omitted (0.18 writes times without a
+// zone); its persons are not served over WebFinger or ActivityPub.
+// PeerTube also answers GET /api/v1/videos (isLocal, nsfw: the instance
+// hides NSFW videos unless nsfw=both or true, sort -publishedAt by
+// default, start, count <= 100 (default 15); {"total","data"}, the public
+// videos, the description cut to 250 characters with "..."),
+// /api/v1/videos/{uuid|shortUUID|id} (VideoDetails with the full
+// description, tags and support; unlisted ones too, private and internal
+// 403, deleted and unknown 404), /api/v1/videos/{id}/description,
+// /api/v1/accounts/{name} (404 for deleted and unknown accounts) and
+// /api/v1/accounts/{name}/videos, in PeerTube 6/7's formats; its accounts
+// and videos are not served over WebFinger or ActivityPub (404; browsers
+// get a page). See peertube_api.go.
 // Anything else is 404.
 package fedisim

@@ -51,6 +51,9 @@ var pollOptions = []string{"Yes", "No", "Tea", "Coffee", "Both", "Neither", "Vim
 // c.posts must hold the candidates for replies, newest first.
 func (w *world) decorate(in *instance, c *content, posts []*post) {
 	for _, pst := range posts {
+		if in.kind == swPeerTube {
+			continue // videos carry no media, replies or polls (fillVideo sets the kind)
+		}
 		r := newRNG(w.seed, saltExtras, uint64(in.idx), uint64(pst.seq))
 		pst.kind = kindNote
 		if in.kind == swWriteFreely {

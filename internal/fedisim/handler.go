@@ -255,6 +255,8 @@ func (s *Sim) routeAPI(w http.ResponseWriter, r *http.Request, in *instance) boo
 		return s.routeLemmyAPI(w, r, in)
 	case in.kind == swPeerTube:
 		return s.routePeerTubeAPI(w, r, in)
+	case in.kind == swWordPress:
+		return s.routeWordPressAPI(w, r, in)
 	}
 	return false
 }

@@ -17,7 +17,7 @@ func (s *Sim) routeLemmyAPI(w http.ResponseWriter, r *http.Request, in *instance
 	case "/api/v3/federated_instances":
 		s.serveLemmyFederated(w, in)
 	default:
-		return false
+		return s.routeLemmyContent(w, r, in)
 	}
 	return true
 }
@@ -42,7 +42,7 @@ func (s *Sim) serveLemmySite(w http.ResponseWriter, in *instance) {
 				{"users_active_month", in.month}, {"users_active_half_year", in.halfyear}}},
 		}},
 		{"admins", arr{}}, {"version", in.version}, {"my_user", nil},
-		{"all_languages", arr{obj{{"id", 0}, {"code", "und"}, {"name", "Undetermined"}}, obj{{"id", 37}, {"code", "en"}, {"name", "English"}}}},
+		{"all_languages", lemmyLanguagesJSON()},
 		{"discussion_languages", arr{}}, {"taglines", arr{}}, {"custom_emojis", arr{}},
 	}, styleCompact), "application/json")
 }

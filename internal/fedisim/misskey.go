@@ -20,7 +20,8 @@ func misskeyError(w http.ResponseWriter, status int, message, code, id string) {
 // routeMisskeyAPI serves the Misskey family's POST API.
 func (s *Sim) routeMisskeyAPI(w http.ResponseWriter, r *http.Request, in *instance) bool {
 	switch r.URL.Path {
-	case "/api/meta", "/api/federation/instances", "/api/notes/local-timeline":
+	case "/api/meta", "/api/federation/instances", "/api/notes/local-timeline",
+		MisskeyUsersShowPath, MisskeyUsersNotesPath, MisskeyUsersPath:
 	default:
 		return false
 	}
@@ -54,16 +55,8 @@ func (s *Sim) routeMisskeyAPI(w http.ResponseWriter, r *http.Request, in *instan
 			return true
 		}
 		s.serveMisskeyInstances(w, in, limit, offset)
-	case "/api/notes/local-timeline":
-		limit, _, err := intParams(params, 10, 100)
-		if err != nil {
-			misskeyError(w, http.StatusBadRequest, "Invalid param.", "INVALID_PARAM", "3d81ceae-475f-4600-b2a8-2bc116157532")
-			return true
-		}
-		var untilID, sinceID string
-		_ = json.Unmarshal(params["untilId"], &untilID)
-		_ = json.Unmarshal(params["sinceId"], &sinceID)
-		s.serveMisskeyLocalTimeline(w, in, pageParams{limit: limit, maxID: untilID, since: sinceID})
+	default:
+		s.serveMisskeyNotesAPI(w, r.URL.Path, in, params)
 	}
 	return true
 }
@@ -175,28 +168,4 @@ func (s *Sim) misskeyUser(in *instance, a *account) obj {
 	return obj{{"id", a.id}, {"name", a.displayName}, {"username", a.username}, {"host", nil},
 		{"avatarUrl", "https://" + in.host + "/identicon/" + a.id}, {"avatarBlurhash", nil},
 		{"isBot", a.bot}, {"isCat", false}, {"emojis", obj{}}, {"onlineStatus", "unknown"}, {"badgeRoles", arr{}}}
-}
-
-func (s *Sim) serveMisskeyLocalTimeline(w http.ResponseWriter, in *instance, p pageParams) {
-	var public []*post
-	for _, pst := range s.world.contentOf(in).posts {
-		if pst.visibility == "public" {
-			public = append(public, pst)
-		}
-	}
-	out := arr{}
-	for _, pst := range pagePosts(public, p) {
-		var cw any = nil
-		if pst.summary != "" {
-			cw = pst.summary
-		}
-		out = append(out, obj{
-			{"id", pst.id}, {"createdAt", pst.created.UTC().Format(timeMillis)}, {"userId", pst.author.id},
-			{"user", s.misskeyUser(in, pst.author)}, {"text", htmlText(pst.contentHTML)}, {"cw", cw},
-			{"visibility", misskeyVisibility(pst.visibility)}, {"localOnly", false}, {"reactionAcceptance", nil},
-			{"renoteCount", pst.reblogs}, {"repliesCount", pst.replies}, {"reactions", obj{}}, {"reactionEmojis", obj{}},
-			{"tags", pst.tags}, {"fileIds", arr{}}, {"files", arr{}}, {"replyId", nil}, {"renoteId", nil},
-		})
-	}
-	writeJSON(w, http.StatusOK, encodeJSON(out, styleCompact), "")
 }

@@ -150,7 +150,7 @@ func (t *Truth) instancePosts(it *InstanceTruth, notBefore time.Time) []PostTrut
 		}
 	}
 	var posts []PostTruth
-	for _, a := range it.Accounts {
+	for _, a := range it.postAccounts() {
 		if !a.Consents || !authors[a.Acct] {
 			continue
 		}

@@ -22,7 +22,10 @@ const (
 	saltExtras // media, replies, polls (decorate)
 	saltEpoch  // epoch changes (applyEpoch)
 	saltRelevance
-	saltOptIn // the opt-in word in bios (Options.OptInWord)
+	saltOptIn    // the opt-in word in bios (Options.OptInWord)
+	saltLemmy    // Lemmy persons, posts and comments (lemmy_content.go)
+	saltMisskey  // Misskey-family account flags (misskey_notes.go)
+	saltPeerTube // PeerTube accounts and videos (peertube_content.go)
 )
 
 // newRNG returns a generator whose stream is a pure function of parts.

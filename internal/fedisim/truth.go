@@ -91,7 +91,7 @@ type InstanceTruth struct {
 	// non-isolated instance, so no crawl from the seeds can find them.
 	Isolated bool
 	// Accounts are the instance's live local accounts at the truth's
-	// epoch (none for Lemmy and PeerTube, whose content is not simulated
+	// epoch (none for Lemmy, whose content is not simulated
 	// as posts); deleted accounts are absent.
 	Accounts []AccountTruth
 	// APIAuthRequired: Mastodon's DISALLOW_UNAUTHENTICATED_API_ACCESS;
@@ -103,6 +103,12 @@ type InstanceTruth struct {
 	// to requests without a Signature header (GoToSocial always, Mastodon
 	// in secure mode).
 	AuthorizedFetch bool
+	// LemmyPersons are a Lemmy instance's live persons at the truth's
+	// epoch, with their live posts (Kind "page") and comments (Kind
+	// "note") as Posts and their Markdown bio as Bio. They are served by
+	// Lemmy's API only (not over WebFinger and ActivityPub), which is why
+	// they are not in Accounts.
+	LemmyPersons []AccountTruth
 	// PostAccess is the model.PostAccess* verdict a crawler following
 	// rule 5 reaches for a stored instance: "private" (metadata.private),
 	// "unsupported" (not of the Mastodon API family), "disallowed"
@@ -150,7 +156,8 @@ type PostTruth struct {
 	URL string
 	// Author is the author's user@host.
 	Author string
-	// Visibility is public, unlisted, private or direct.
+	// Visibility is public, unlisted, private or direct (PeerTube: public,
+	// unlisted, private or internal).
 	Visibility string
 	// Language is the BCP 47 tag, "" when the server sends none.
 	Language    string
@@ -166,7 +173,7 @@ type PostTruth struct {
 	// Mentions are the accts (user@host) the post mentions.
 	Mentions []string
 	// Kind is the object type, lower case: note, article (WriteFreely),
-	// question (a post with a poll).
+	// question (a post with a poll), video (PeerTube).
 	Kind string
 	// AltText is the media descriptions joined by "\n" ("" for none).
 	AltText string
@@ -429,6 +436,7 @@ func (s *Sim) instanceTruth(in *instance, epoch int) InstanceTruth {
 	it.APIAuthRequired = in.apiAuth
 	it.AuthorizedFetch = in.authFetch || in.kind == swGoToSocial
 	it.PostAccess = expectedPostAccess(&it, w.optInWord != "")
+	it.LemmyPersons = w.lemmyPersonsTruth(in, epoch)
 	// Generate afresh instead of going through the handler's cache: the
 	// result is identical, the handler may be filling the cache right now,
 	// and a truth of 20,000 instances should not pin every instance's path
@@ -469,6 +477,8 @@ func (s *Sim) instanceTruth(in *instance, epoch int) InstanceTruth {
 				Replies: pst.replies, Reblogs: pst.reblogs, Favourites: pst.favourites,
 				Links: linksIn(pst.contentHTML),
 			})
+			misskeyPostTruth(in, pst, &at.Posts[len(at.Posts)-1])
+			peerTubePostTruth(in, &at.Posts[len(at.Posts)-1])
 		}
 		it.Accounts = append(it.Accounts, at)
 	}
