@@ -105,7 +105,7 @@ type instanceDetailJSON struct {
 
 // postAccessJSON is what the latest posts crawl of an instance came to:
 // access is ok, signature_required, disallowed, private, opted_out,
-// unsupported, refused or failed; skipped counts what was not stored, by
+// unsupported, no_opt_in, refused or failed; skipped counts what was not stored, by
 // reason.
 type postAccessJSON struct {
 	Crawled  time.Time      `json:"crawled"`

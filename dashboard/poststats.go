@@ -41,6 +41,7 @@ var accessMeanings = map[string]string{
 	model.PostAccessPrivate:           "the instance says it is private",
 	model.PostAccessOptedOut:          "on the opt-out list or the operator's denylist",
 	model.PostAccessUnsupported:       "software whose posts fedilens cannot read yet",
+	model.PostAccessNoOptIn:           "software without an indexable flag, and no opt-in word configured: nobody there can have said yes, so nothing is read",
 	model.PostAccessRefused:           "the instance switched the needed API off",
 	model.PostAccessFailed:            "network or server errors",
 }
