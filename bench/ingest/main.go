@@ -44,10 +44,11 @@ import (
 
 // config is the command line.
 type config struct {
-	instances int
-	postScale int
-	out       string
-	quick     bool
+	instances  int
+	postScale  int
+	cpuProfile string
+	out        string
+	quick      bool
 	benchenv.CrawlFlags
 }
 
@@ -59,6 +60,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.IntVar(&c.instances, "instances", 3_000, "simulated instances")
 	fs.IntVar(&c.postScale, "post-scale", 32, "fedisim PostScale: multiplies the posts of every account")
+	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "have the crawler write a CPU profile of its run to this file (go tool pprof); the figures then include the profiler's cost")
 	fs.StringVar(&c.out, "out", "", "Markdown file whose \"Ingest\" section is written or replaced (empty: print only)")
 	fs.BoolVar(&c.quick, "quick", false, "small smoke run: 300 instances, post scale 4 (explicit flags win)")
 	c.CrawlFlags.Register(fs, "crawler log, both indexes")
@@ -119,9 +121,13 @@ type bench struct {
 // dated before the simulator's fixed present) and every author's posts
 // listed in full, posts on.
 func crawlArgs(cfg config, data, dsn string) []string {
-	return []string{"crawl", "--once", "--data", data, "--clickhouse", dsn, "--log-level", "warn",
+	args := []string{"crawl", "--once", "--data", data, "--clickhouse", dsn, "--log-level", "warn",
 		"--workers", strconv.Itoa(cfg.Workers), "--max-in-flight", strconv.Itoa(cfg.MaxInFlight),
 		"--host-delay", "0", "--post-retention", "0", "--post-revalidate-after", "0", "--posts=true"}
+	if cfg.cpuProfile != "" {
+		args = append(args, "--cpuprofile", cfg.cpuProfile)
+	}
+	return args
 }
 
 // diff compares stored URIs with the wanted set: how many are missing and

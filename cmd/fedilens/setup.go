@@ -106,10 +106,13 @@ func setupCrawl(ctx context.Context, c *common, f *crawlFlags, log *slog.Logger,
 	pipe := pipeline.New(s.st, s.ix, pipeline.Options{FlushEvery: crawlFlushEvery, Logger: log.With("component", "pipeline")})
 	c.ctl.usePipeline(pipe)
 	s.closers = append(s.closers, func() {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		// The pipeline buffers at most MaxPending items, which a healthy
+		// store and index write in seconds; the bound only stops a dead
+		// ClickHouse from holding the exit forever.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalFlushTimeout)
 		defer cancel()
 		if err := pipe.Close(fctx); err != nil {
-			log.Error("final flush failed", "err", err)
+			log.Error("final flush failed: what it held is not stored, and its hosts are visited again next time", "err", err)
 		}
 	})
 	if f.posts && f.postRetention > 0 {
@@ -165,6 +168,9 @@ func expirePosts(ctx context.Context, pipe *pipeline.Pipeline, retention time.Du
 		<-finished
 	}
 }
+
+// finalFlushTimeout bounds the last flush when a crawl stops.
+const finalFlushTimeout = 2 * time.Minute
 
 // crawlFlushEvery is how long the crawl's observations wait in the pipeline
 // at most. Each flush adds a segment to the search index, which Bleve then

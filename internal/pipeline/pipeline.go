@@ -72,7 +72,13 @@ type Options struct {
 	FlushEvery time.Duration
 	// MaxRows flushes early when this many items are buffered (default 10,000).
 	MaxRows int
-	Logger  *slog.Logger
+	// MaxPending is the most items buffered before AddVisit waits for a
+	// flush to take them (default 4 x MaxRows). Without it a crawl that
+	// fetches posts faster than the index takes them would buffer without
+	// bound, and leave a backlog that the final flush of a crawl must
+	// write before the process may exit.
+	MaxPending int
+	Logger     *slog.Logger
 }
 
 // Pipeline is a crawler.Sink that batches into a Store and an Index.
@@ -92,6 +98,9 @@ type Pipeline struct {
 	cursors []model.PostCursor
 	access  []model.HostPostAccess
 	rows    int
+	// taken is closed (and replaced) whenever a flush takes the buffer:
+	// AddVisit waits on it while the buffer is full.
+	taken   chan struct{}
 	flushMu sync.Mutex // one flush (or purge) at a time, in order
 
 	kick   chan struct{}
@@ -107,11 +116,15 @@ func New(store Store, index Index, opts Options) *Pipeline {
 	if opts.MaxRows <= 0 {
 		opts.MaxRows = 10_000
 	}
+	if opts.MaxPending <= 0 {
+		opts.MaxPending = 4 * opts.MaxRows
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &Pipeline{store: store, index: index, opts: opts, log: opts.Logger, kick: make(chan struct{}, 1), cancel: cancel}
+	p := &Pipeline{store: store, index: index, opts: opts, log: opts.Logger, kick: make(chan struct{}, 1), cancel: cancel,
+		taken: make(chan struct{})}
 	p.wg.Add(1)
 	go p.loop(ctx)
 	return p
@@ -130,6 +143,28 @@ func (p *Pipeline) loop(ctx context.Context) {
 		}
 		if err := p.Flush(ctx); err != nil && ctx.Err() == nil {
 			p.log.Error("flushing batches failed; will retry", "err", err)
+		}
+	}
+}
+
+// waitRoom waits until the buffer holds fewer than MaxPending items.
+func (p *Pipeline) waitRoom(ctx context.Context) error {
+	for {
+		p.mu.Lock()
+		if p.rows < p.opts.MaxPending {
+			p.mu.Unlock()
+			return nil
+		}
+		taken := p.taken
+		p.mu.Unlock()
+		select {
+		case p.kick <- struct{}{}:
+		default:
+		}
+		select {
+		case <-taken:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the pipeline to take a visit: %w", ctx.Err())
 		}
 	}
 }
@@ -163,8 +198,14 @@ func (p *Pipeline) AddPeers(_ context.Context, peers model.Peers) error {
 }
 
 // AddVisit implements crawler.Sink: the parts of a visit join the buffers
-// under one lock, so a flush takes a visit whole or not at all.
-func (p *Pipeline) AddVisit(_ context.Context, v model.Visit) error {
+// under one lock, so a flush takes a visit whole or not at all. While the
+// buffer holds MaxPending items or more, AddVisit waits for a flush to
+// take them (or for ctx to end): the crawl slows to the pace of the
+// writes instead of buffering without bound.
+func (p *Pipeline) AddVisit(ctx context.Context, v model.Visit) error {
+	if err := p.waitRoom(ctx); err != nil {
+		return err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := 1 + len(v.Posts)
@@ -227,6 +268,8 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 	authors, gone, cursors, access := p.authors, p.gone, p.cursors, p.access
 	p.snaps, p.peers, p.states, p.posts, p.rows = nil, nil, nil, nil, 0
 	p.authors, p.gone, p.cursors, p.access = nil, nil, nil, nil
+	close(p.taken)
+	p.taken = make(chan struct{})
 	p.mu.Unlock()
 
 	withdrawn := withdrawnAuthors(authors)
