@@ -424,3 +424,36 @@ func (pc *postCrawl) admit(acct string, r consent.Reason) bool {
 	}
 	return true
 }
+
+// unlisted returns, sorted, the authors with stored posts that found (the
+// authors this visit's listings named) does not hold: they are rechecked
+// one by one, since they may have withdrawn consent or left.
+func unlisted[T any](pc *postCrawl, found map[string]T) []string {
+	var out []string
+	for acct := range pc.stored {
+		if _, ok := found[acct]; !ok {
+			out = append(out, acct)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// authorFailed handles the error of reading one consenting author's posts:
+// the errors that end the whole crawl (the budget among them) are
+// returned; an account found gone is withdrawn; anything else is counted
+// under reason and the crawl goes on with the next author.
+func (pc *postCrawl) authorFailed(acct string, err error, gone bool, reason string) error {
+	if errors.Is(err, errBudget) {
+		return err
+	}
+	if gone {
+		pc.withdraw(acct, "account_gone")
+		return nil
+	}
+	if ferr := fatalPostErr(err); ferr != nil {
+		return ferr
+	}
+	pc.skip(reason)
+	return nil
+}

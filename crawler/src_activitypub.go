@@ -483,14 +483,7 @@ func (activityPubSource) crawl(ctx context.Context, pc *postCrawl) error {
 	// Authors with stored posts that the listing no longer names (they
 	// deleted their posts, or their account): their actor through
 	// WebFinger, so consent and deletions are rechecked.
-	var recheck []string
-	for acct := range pc.stored {
-		if _, ok := found[acct]; !ok {
-			recheck = append(recheck, acct)
-		}
-	}
-	sort.Strings(recheck)
-	for _, acct := range recheck {
+	for _, acct := range unlisted(pc, found) {
 		actor, err := pc.webfingerActor(ctx, acct)
 		switch {
 		case err == nil:

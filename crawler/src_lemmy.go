@@ -190,14 +190,7 @@ func (lemmySource) crawl(ctx context.Context, pc *postCrawl) error {
 
 	// Authors with stored posts are rechecked even when the listings no
 	// longer name them: consent may be withdrawn or the person deleted.
-	var recheck []string
-	for acct := range pc.stored {
-		if _, ok := lc.found[acct]; !ok {
-			recheck = append(recheck, acct)
-		}
-	}
-	sort.Strings(recheck)
-	for _, acct := range recheck {
+	for _, acct := range unlisted(pc, lc.found) {
 		user, _, _ := strings.Cut(acct, "@")
 		var d lemmyUserDetails
 		err := lc.getUser(ctx, user, 1, 1, &d)
@@ -248,17 +241,9 @@ func (lemmySource) crawl(ctx context.Context, pc *postCrawl) error {
 			continue
 		}
 		if err := lc.readUser(ctx, acct); err != nil {
-			if errors.Is(err, errBudget) {
-				return err
-			}
-			if errors.Is(err, errLemmyNoPerson) {
-				pc.withdraw(acct, "account_gone")
-				continue
-			}
-			if ferr := fatalPostErr(err); ferr != nil {
+			if ferr := pc.authorFailed(acct, err, errors.Is(err, errLemmyNoPerson), "user_unreadable"); ferr != nil {
 				return ferr
 			}
-			pc.skip("user_unreadable")
 		}
 	}
 	return nil

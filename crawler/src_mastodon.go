@@ -150,14 +150,7 @@ func (mastodonSource) crawl(ctx context.Context, pc *postCrawl) error {
 	// Authors with stored posts are rechecked even when neither listing
 	// names them any more (they left the directory, or the timeline
 	// moved on): consent may have been withdrawn or the account deleted.
-	var recheck []string
-	for acct := range pc.stored {
-		if _, ok := found[acct]; !ok {
-			recheck = append(recheck, acct)
-		}
-	}
-	sort.Strings(recheck)
-	for _, acct := range recheck {
+	for _, acct := range unlisted(pc, found) {
 		user, _, _ := strings.Cut(acct, "@")
 		var a mastodonAccount
 		_, err := pc.getJSON(ctx, "/api/v1/accounts/lookup?acct="+url.QueryEscape(user), &a)
@@ -187,17 +180,9 @@ func (mastodonSource) crawl(ctx context.Context, pc *postCrawl) error {
 		}
 		pc.consents(acct, a.URI)
 		if err := pc.readStatuses(ctx, acct, a); err != nil {
-			if errors.Is(err, errBudget) {
-				return err
-			}
-			if isGone(err) {
-				pc.withdraw(acct, "account_gone")
-				continue
-			}
-			if ferr := fatalPostErr(err); ferr != nil {
+			if ferr := pc.authorFailed(acct, err, isGone(err), "statuses_unreadable"); ferr != nil {
 				return ferr
 			}
-			pc.skip("statuses_unreadable")
 		}
 	}
 	return nil

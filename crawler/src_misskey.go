@@ -288,17 +288,9 @@ func (misskeySource) crawl(ctx context.Context, pc *postCrawl) error {
 		}
 		pc.consents(acct, u.actor(pc.hc))
 		if err := pc.readMisskeyNotes(ctx, acct, u); err != nil {
-			if errors.Is(err, errBudget) {
-				return err
-			}
-			if misskeyGone(err) {
-				pc.withdraw(acct, "account_gone")
-				continue
-			}
-			if ferr := fatalPostErr(err); ferr != nil {
+			if ferr := pc.authorFailed(acct, err, misskeyGone(err), "notes_unreadable"); ferr != nil {
 				return ferr
 			}
-			pc.skip("notes_unreadable")
 		}
 	}
 	return nil
