@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/fedilens/fedilens/internal/model"
 	"github.com/fedilens/fedilens/internal/sanitize"
@@ -36,11 +35,11 @@ func (a *API) searchPosts(r *http.Request) (any, error) {
 	}
 	out := searchResultJSON{
 		Total:      res.Total,
-		Hits:       make([]searchHitJSON, 0, len(res.Hits)),
+		Hits:       make([]model.SearchHit, 0, len(res.Hits)),
 		NextCursor: res.NextCursor,
 	}
 	for _, h := range res.Hits {
-		out.Hits = append(out.Hits, newSearchHitJSON(h))
+		out.Hits = append(out.Hits, searchHit(h))
 	}
 	// Facets cost the index work and the client bytes: they are sent only
 	// when asked for, whatever the index returned.
@@ -52,52 +51,24 @@ func (a *API) searchPosts(r *http.Request) (any, error) {
 
 // searchResultJSON is one page of search results.
 type searchResultJSON struct {
-	Total      uint64          `json:"total"`
-	Hits       []searchHitJSON `json:"hits"`
-	NextCursor string          `json:"next_cursor,omitempty"`
-	Facets     *facetsJSON     `json:"facets,omitempty"`
+	Total      uint64            `json:"total"`
+	Hits       []model.SearchHit `json:"hits"`
+	NextCursor string            `json:"next_cursor,omitempty"`
+	Facets     *facetsJSON       `json:"facets,omitempty"`
 }
 
-// searchHitJSON is one post found. Text fields are plain text; snippet and
-// html are HTML that is safe to embed.
-type searchHitJSON struct {
-	URI        string    `json:"uri"`
-	URL        string    `json:"url,omitempty"`
-	Host       string    `json:"host"`
-	Author     string    `json:"author"`
-	AuthorName string    `json:"author_name,omitempty"`
-	Created    time.Time `json:"created"`
-	Language   string    `json:"language,omitempty"`
-	Summary    string    `json:"summary,omitempty"`
-	Snippet    string    `json:"snippet"`
-	Tags       []string  `json:"tags,omitempty"`
-	Score      float64   `json:"score"`
-	Kind       string    `json:"kind,omitempty"`
-	Sensitive  bool      `json:"sensitive,omitempty"`
-	HTML       string    `json:"html,omitempty"`
-}
-
-func newSearchHitJSON(h model.SearchHit) searchHitJSON {
-	snippet, _ := websearch.Snippet(h.Snippet)
-	out := searchHitJSON{
-		URI:        h.URI,
-		URL:        websearch.HTTPURL(h.URL),
-		Host:       h.Host,
-		Author:     h.Author,
-		AuthorName: h.AuthorName,
-		Created:    h.Created.UTC(),
-		Language:   h.Language,
-		Summary:    h.Summary,
-		Snippet:    snippet,
-		Tags:       h.Tags,
-		Score:      h.Score,
-		Kind:       h.Kind,
-		Sensitive:  h.Sensitive,
-	}
+// searchHit is one post found, as the API shows it: model.SearchHit (its
+// JSON form is the API's) with the snippet and the HTML sanitised once
+// more and the URL kept only when it is http(s). Text fields are plain
+// text; snippet and html are HTML that is safe to embed.
+func searchHit(h model.SearchHit) model.SearchHit {
+	h.Snippet, _ = websearch.Snippet(h.Snippet)
+	h.URL = websearch.HTTPURL(h.URL)
+	h.Created = h.Created.UTC()
 	if h.HTML != "" {
-		out.HTML = sanitize.HTML(h.HTML)
+		h.HTML = sanitize.HTML(h.HTML)
 	}
-	return out
+	return h
 }
 
 // facetsJSON are the counts over all matches, top values first. Every

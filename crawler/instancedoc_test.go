@@ -322,9 +322,7 @@ func TestResolveAccountSimulator(t *testing.T) {
 	defer cancel()
 	seen := map[string]bool{}
 	for _, it := range sim.Truth().Instances {
-		// The simulator's PeerTube accounts are reached through its REST
-		// API only: it serves them no WebFinger.
-		if len(it.Accounts) == 0 || seen[it.Software] || it.Software == "peertube" {
+		if len(it.Accounts) == 0 || seen[it.Software] {
 			continue
 		}
 		seen[it.Software] = true

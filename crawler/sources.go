@@ -457,3 +457,18 @@ func (pc *postCrawl) authorFailed(acct string, err error, gone bool, reason stri
 	pc.skip(reason)
 	return nil
 }
+
+// finishListing records how a complete read of acct's posts ended. After a
+// full listing (revalidation) the stored posts it did not hold are gone,
+// and the revalidation time moves on; the cursor is written when it moved
+// or the listing was full. prev is the cursor the read started from.
+func (pc *postCrawl) finishListing(acct, source, cursor string, prev model.PostCursor, full bool, listed map[string]bool) {
+	c := model.PostCursor{Account: acct, Source: source, Cursor: cursor, Revalidated: prev.Revalidated}
+	if full {
+		pc.gone(acct, listed)
+		c.Revalidated = pc.now
+	}
+	if c.Cursor != prev.Cursor || full {
+		pc.newCursor(c)
+	}
+}

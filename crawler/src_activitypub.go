@@ -758,21 +758,16 @@ func (pc *postCrawl) readOutbox(ctx context.Context, actor apActorRef, outbox st
 		// move the cursor past posts never seen.
 		return nil
 	}
-	c := model.PostCursor{Account: actor.Acct, Source: model.SourceActivityPub, Revalidated: cur.Revalidated}
+	cursor := ""
 	if !newest.published.IsZero() {
-		c.Cursor = newest.String()
+		cursor = newest.String()
 	}
-	if full {
-		for _, uri := range pc.stored[actor.Acct] {
-			if !listed[uri] && !reported[uri] {
-				pc.pv.Gone = append(pc.pv.Gone, uri)
-			}
-		}
-		c.Revalidated = pc.now
+	// Posts already reported gone (Delete, Tombstone) count as listed:
+	// each is reported once.
+	for uri := range reported {
+		listed[uri] = true
 	}
-	if c.Cursor != cur.Cursor || full {
-		pc.newCursor(c)
-	}
+	pc.finishListing(actor.Acct, model.SourceActivityPub, cursor, cur, full, listed)
 	return nil
 }
 

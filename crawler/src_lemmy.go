@@ -437,9 +437,7 @@ func (lc *lemmyCrawl) readUser(ctx context.Context, acct string) error {
 			break
 		}
 	}
-	pc.gone(acct, listed)
-	pc.newCursor(model.PostCursor{Account: acct, Source: model.SourceLemmy,
-		Cursor: fmt.Sprintf("%d:%d", newestPost, newestComment), Revalidated: pc.now})
+	pc.finishListing(acct, model.SourceLemmy, fmt.Sprintf("%d:%d", newestPost, newestComment), model.PostCursor{}, true, listed)
 	return nil
 }
 

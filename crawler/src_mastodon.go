@@ -344,14 +344,7 @@ func (pc *postCrawl) readStatuses(ctx context.Context, acct string, a mastodonAc
 		// move the cursor past posts never seen.
 		return nil
 	}
-	c := model.PostCursor{Account: acct, Source: model.SourceMastodon, Cursor: newest, Revalidated: cur.Revalidated}
-	if full {
-		pc.gone(acct, listed)
-		c.Revalidated = pc.now
-	}
-	if c.Cursor != cur.Cursor || full {
-		pc.newCursor(c)
-	}
+	pc.finishListing(acct, model.SourceMastodon, newest, cur, full, listed)
 	return nil
 }
 

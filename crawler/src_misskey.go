@@ -470,14 +470,7 @@ func (pc *postCrawl) readMisskeyNotes(ctx context.Context, acct string, u misske
 		// move the cursor past notes never seen.
 		return nil
 	}
-	c := model.PostCursor{Account: acct, Source: model.SourceMisskey, Cursor: newest, Revalidated: cur.Revalidated}
-	if full {
-		pc.gone(acct, listed)
-		c.Revalidated = pc.now
-	}
-	if c.Cursor != cur.Cursor || full {
-		pc.newCursor(c)
-	}
+	pc.finishListing(acct, model.SourceMisskey, newest, cur, full, listed)
 	return nil
 }
 

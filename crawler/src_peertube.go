@@ -266,14 +266,7 @@ func (pc *postCrawl) peerTubeAuthor(ctx context.Context, acct string, listed []p
 	if newest == "" {
 		newest = peerTubeNoVideos
 	}
-	c := model.PostCursor{Account: acct, Source: model.SourcePeerTube, Cursor: newest, Revalidated: cur.Revalidated}
-	if full {
-		pc.gone(acct, uris)
-		c.Revalidated = pc.now
-	}
-	if c.Cursor != cur.Cursor || full {
-		pc.newCursor(c)
-	}
+	pc.finishListing(acct, model.SourcePeerTube, newest, cur, full, uris)
 	return nil
 }
 

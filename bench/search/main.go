@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fedilens/fedilens/bench/internal/benchenv"
 	"github.com/fedilens/fedilens/bench/internal/benchmd"
 	"github.com/fedilens/fedilens/indexer"
 	"github.com/fedilens/fedilens/indexer/indexbench"
@@ -110,7 +111,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if !cfg.keep && !cfg.searchOnly {
 		defer os.RemoveAll(work)
 	}
-	res := results{Config: cfg, Machine: describeMachine(ctx), Date: time.Now().UTC(), Command: commandLine(args)}
+	res := results{Config: cfg, Machine: benchenv.DescribeMachine(ctx, "", ""), Date: time.Now().UTC(),
+		Command: benchenv.CommandLine("./bench/search", args)}
 	gen := indexbench.NewGenerator(cfg.seed, corpusEnd)
 
 	dir := filepath.Join(work, "index")
@@ -328,10 +330,6 @@ func describe(q model.SearchQuery) string {
 		s += ", sort " + q.Sort
 	}
 	return s
-}
-
-func commandLine(args []string) string {
-	return strings.TrimSpace("go run ./bench/search " + strings.Join(args, " "))
 }
 
 // resetPeak resets the kernel's peak-RSS counter of this process (VmHWM),

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"time"
 
+	"github.com/fedilens/fedilens/bench/internal/benchenv"
 	"github.com/fedilens/fedilens/bench/internal/benchmd"
 	"github.com/fedilens/fedilens/indexer"
 	"github.com/fedilens/fedilens/indexer/indexbench"
@@ -23,7 +20,7 @@ const targetP99 = 50 * time.Millisecond
 
 type results struct {
 	Config  config
-	Machine machine
+	Machine benchenv.Machine
 	Date    time.Time
 	Command string
 
@@ -35,38 +32,6 @@ type results struct {
 	SearchRSS            int64
 	Compacted            compaction
 	Kinds                []kind
-}
-
-// machine describes where the figures were measured.
-type machine struct {
-	CPUs      int
-	CPUModel  string
-	MemTotal  string
-	Kernel    string
-	GoVersion string
-	Revision  string
-}
-
-func describeMachine(ctx context.Context) machine {
-	m := machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), CPUModel: "unknown", MemTotal: "unknown", Kernel: "unknown", Revision: "unknown"}
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		if v := benchmd.ProcField(b, "model name"); v != "" {
-			m.CPUModel = v
-		}
-	}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		if v := benchmd.ProcField(b, "MemTotal"); v != "" {
-			m.MemTotal = benchmd.HumanKiB(v)
-		}
-	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = "Linux " + strings.TrimSpace(string(b))
-	}
-	// rev-parse only reads.
-	if out, err := exec.CommandContext(ctx, "git", "rev-parse", "--short=12", "HEAD").Output(); err == nil {
-		m.Revision = "tree based on " + strings.TrimSpace(string(out))
-	}
-	return m
 }
 
 func (r results) markdown() string {

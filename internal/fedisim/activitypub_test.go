@@ -21,7 +21,7 @@ func TestAccountsOverActivityPub(t *testing.T) {
 			continue
 		}
 		if it.Software == "peertube" {
-			continue // its accounts are served over its REST API only (peertube_api.go)
+			continue // its accounts are not served over ActivityPub (peertube_api.go)
 		}
 		var acct AccountTruth
 		for _, a := range it.Accounts {

@@ -210,16 +210,7 @@ func (w *world) generateBase(in *instance) *content {
 		return c
 	}
 	r := newRNG(w.seed, saltContent, uint64(in.idx))
-	n := 1
-	if in.users > 1 {
-		want := int64(1 + r.intn(4))
-		if in.users >= 20 {
-			want += int64(r.intn(9))
-		}
-		n = int(max(1, min(12, in.users, want)))
-	}
-	pool := append([]string(nil), usernames...)
-	r.shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+	n, pool := drawAccounts(in, r)
 	seq := 0
 	// Options.PostScale multiplies the posts per account and the caps;
 	// at 1 the draws are exactly those of the original world.
@@ -247,14 +238,7 @@ func (w *world) generateBase(in *instance) *content {
 			a.posts = append(a.posts, pst)
 		}
 	}
-	sort.SliceStable(c.posts, func(i, j int) bool { return newer(c.posts[i], c.posts[j]) })
-	for _, a := range c.accounts {
-		sort.SliceStable(a.posts, func(i, j int) bool { return newer(a.posts[i], a.posts[j]) })
-	}
-	for _, pst := range c.posts {
-		w.assignPostIDs(in, r, pst)
-	}
-	c.nextSeq = seq
+	w.orderPosts(in, r, c, seq)
 	if in.kind == swWordPress {
 		wpLocalMentions(in, c) // blogs mention no remote accounts (wordpress.go)
 	}
@@ -293,6 +277,36 @@ func (c *content) buildPaths() {
 			c.paths[pst.urlPath] = target{kind: targetPage, post: pst}
 		}
 	}
+}
+
+// drawAccounts draws how many accounts an instance has (1 to 12, at most
+// its users) and the order of the usernames they take.
+func drawAccounts(in *instance, r *rng) (int, []string) {
+	n := 1
+	if in.users > 1 {
+		want := int64(1 + r.intn(4))
+		if in.users >= 20 {
+			want += int64(r.intn(9))
+		}
+		n = int(max(1, min(12, in.users, want)))
+	}
+	pool := append([]string(nil), usernames...)
+	r.shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+	return n, pool
+}
+
+// orderPosts puts the generated posts newest first, on the instance and on
+// each account, and then gives them ids in that order; seq is the next
+// post sequence number.
+func (w *world) orderPosts(in *instance, r *rng, c *content, seq int) {
+	sort.SliceStable(c.posts, func(i, j int) bool { return newer(c.posts[i], c.posts[j]) })
+	for _, a := range c.accounts {
+		sort.SliceStable(a.posts, func(i, j int) bool { return newer(a.posts[i], a.posts[j]) })
+	}
+	for _, pst := range c.posts {
+		w.assignPostIDs(in, r, pst)
+	}
+	c.nextSeq = seq
 }
 
 func newer(a, b *post) bool {

@@ -221,7 +221,7 @@
 // 403, deleted and unknown 404), /api/v1/videos/{id}/description,
 // /api/v1/accounts/{name} (404 for deleted and unknown accounts) and
 // /api/v1/accounts/{name}/videos, in PeerTube 6/7's formats; its accounts
-// and videos are not served over WebFinger or ActivityPub (404; browsers
-// get a page). See peertube_api.go.
+// answer WebFinger, but accounts and videos are not served over
+// ActivityPub (404; browsers get a page). See peertube_api.go.
 // Anything else is 404.
 package fedisim

@@ -216,7 +216,7 @@ func (s *Sim) route(w http.ResponseWriter, r *http.Request, in *instance) {
 	case get && isNodeinfoDocPath(in, path):
 		s.serveNodeinfoDoc(w, r, in, path)
 		return
-	case path == "/.well-known/webfinger" && get && in.prof().hasAccounts:
+	case path == "/.well-known/webfinger" && get && (in.prof().hasAccounts || in.kind == swPeerTube):
 		s.serveWebfinger(w, r, in)
 		return
 	case path == "/.well-known/host-meta" && get && in.prof().hostMeta:

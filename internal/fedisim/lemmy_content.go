@@ -187,16 +187,7 @@ func (w *world) lemmyBase(in *instance) *lemmyContent {
 			created: created.Add(time.Duration(r.intn(300*24)) * time.Hour),
 		})
 	}
-	n := 1
-	if in.users > 1 {
-		want := int64(1 + r.intn(4))
-		if in.users >= 20 {
-			want += int64(r.intn(9))
-		}
-		n = int(max(1, min(12, in.users, want)))
-	}
-	names := append([]string(nil), usernames...)
-	r.shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
+	n, names := drawAccounts(in, r)
 	for i := 0; i < n; i++ {
 		c.persons = append(c.persons, w.makeLemmyPerson(in, r, names[i], i))
 	}

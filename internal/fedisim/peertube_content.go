@@ -4,7 +4,6 @@ import (
 	"html"
 	"math/big"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -108,16 +107,7 @@ type video struct {
 func (w *world) generatePeerTube(in *instance) *content {
 	c := &content{}
 	r := newRNG(w.seed, saltPeerTube, uint64(in.idx))
-	n := 1
-	if in.users > 1 {
-		want := int64(1 + r.intn(4))
-		if in.users >= 20 {
-			want += int64(r.intn(9))
-		}
-		n = int(max(1, min(12, in.users, want)))
-	}
-	pool := append([]string(nil), usernames...)
-	r.shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+	n, pool := drawAccounts(in, r)
 	scale := max(1, w.postScale)
 	seq := 0
 	for i := 0; i < n; i++ {
@@ -136,14 +126,7 @@ func (w *world) generatePeerTube(in *instance) *content {
 			a.posts = append(a.posts, pst)
 		}
 	}
-	sort.SliceStable(c.posts, func(i, j int) bool { return newer(c.posts[i], c.posts[j]) })
-	for _, a := range c.accounts {
-		sort.SliceStable(a.posts, func(i, j int) bool { return newer(a.posts[i], a.posts[j]) })
-	}
-	for _, pst := range c.posts {
-		w.assignPostIDs(in, r, pst)
-	}
-	c.nextSeq = seq
+	w.orderPosts(in, r, c, seq)
 	return c
 }
 

@@ -35,9 +35,7 @@ func TestLookupSimulator(t *testing.T) {
 	sim := fedisim.New(fedisim.Options{Seed: 3, Instances: 300, NoHostile: true})
 	seen := map[string]bool{}
 	for _, it := range sim.Truth().Instances {
-		// The simulator's PeerTube accounts are reached through its REST
-		// API only: it serves them no WebFinger.
-		if len(it.Accounts) == 0 || seen[it.Software] || it.Software == "peertube" {
+		if len(it.Accounts) == 0 || seen[it.Software] {
 			continue
 		}
 		seen[it.Software] = true
