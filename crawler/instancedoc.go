@@ -278,7 +278,7 @@ func jsonObject(body []byte, v any, what string) error {
 	if !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
 		return fmt.Errorf("%w: %s is not a JSON object", errMalformed, what)
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	if err := decodeJSON(body, v); err != nil {
 		return fmt.Errorf("%w: %s: %v", errMalformed, what, err)
 	}
 	return nil
@@ -290,12 +290,12 @@ type looseStrings []string
 
 func (l *looseStrings) UnmarshalJSON(b []byte) error {
 	var raw []json.RawMessage
-	if json.Unmarshal(b, &raw) != nil {
+	if decodeJSON(b, &raw) != nil {
 		return nil
 	}
 	for _, r := range raw {
 		var s string
-		if json.Unmarshal(r, &s) == nil {
+		if decodeJSON(r, &s) == nil {
 			*l = append(*l, s)
 		}
 	}
@@ -308,7 +308,7 @@ type mastodonRules []string
 
 func (m *mastodonRules) UnmarshalJSON(b []byte) error {
 	var raw []json.RawMessage
-	if json.Unmarshal(b, &raw) != nil {
+	if decodeJSON(b, &raw) != nil {
 		return nil
 	}
 	for _, r := range raw {
@@ -317,9 +317,9 @@ func (m *mastodonRules) UnmarshalJSON(b []byte) error {
 		}
 		var s string
 		switch {
-		case json.Unmarshal(r, &s) == nil:
+		case decodeJSON(r, &s) == nil:
 			*m = append(*m, s)
-		case json.Unmarshal(r, &rule) == nil:
+		case decodeJSON(r, &rule) == nil:
 			*m = append(*m, string(rule.Text))
 		}
 	}
@@ -401,7 +401,7 @@ func parseMastodonV1(body []byte) (instanceInfo, error) {
 		languages: doc.Languages, rules: doc.Rules, account: doc.ContactAccount.handle()}
 	if len(doc.Registrations) > 0 && string(doc.Registrations) != "null" {
 		var open flexBool
-		_ = json.Unmarshal(doc.Registrations, &open)
+		_ = decodeJSON(doc.Registrations, &open)
 		info.registration = registrationMode(bool(open), bool(doc.ApprovalRequired))
 	}
 	return info, nil

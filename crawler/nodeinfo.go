@@ -32,7 +32,7 @@ func pickNodeInfo(body []byte) (href, version string, err error) {
 	var doc struct {
 		Links json.RawMessage `json:"links"`
 	}
-	if err := json.Unmarshal(body, &doc); err != nil {
+	if err := decodeJSON(body, &doc); err != nil {
 		return "", "", fmt.Errorf("%w: nodeinfo discovery is not JSON: %v", errMalformed, err)
 	}
 	type link struct {
@@ -40,9 +40,9 @@ func pickNodeInfo(body []byte) (href, version string, err error) {
 		Href string `json:"href"`
 	}
 	var links []link
-	if err := json.Unmarshal(doc.Links, &links); err != nil {
+	if err := decodeJSON(doc.Links, &links); err != nil {
 		var one link
-		if err2 := json.Unmarshal(doc.Links, &one); err2 != nil {
+		if err2 := decodeJSON(doc.Links, &one); err2 != nil {
 			return "", "", fmt.Errorf("%w: nodeinfo discovery has no links array", errMalformed)
 		}
 		links = []link{one}
@@ -75,7 +75,7 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
+	if err := decodeJSON(b, &s); err == nil {
 		f.v = parseCount(strings.TrimSpace(s))
 	}
 	return nil
@@ -97,7 +97,7 @@ type flexBool bool
 
 func (f *flexBool) UnmarshalJSON(b []byte) error {
 	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := decodeJSON(b, &v); err != nil {
 		return nil
 	}
 	switch x := v.(type) {
@@ -117,7 +117,7 @@ type flexString string
 
 func (f *flexString) UnmarshalJSON(b []byte) error {
 	var v any
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := decodeJSON(b, &v); err != nil {
 		return nil
 	}
 	switch x := v.(type) {
@@ -135,12 +135,12 @@ type flexStrings []string
 
 func (f *flexStrings) UnmarshalJSON(b []byte) error {
 	var list []string
-	if err := json.Unmarshal(b, &list); err == nil {
+	if err := decodeJSON(b, &list); err == nil {
 		*f = list
 		return nil
 	}
 	var obj map[string][]string
-	if err := json.Unmarshal(b, &obj); err == nil {
+	if err := decodeJSON(b, &obj); err == nil {
 		seen := map[string]bool{}
 		for _, k := range []string{"inbound", "outbound"} {
 			for _, p := range obj[k] {
@@ -153,7 +153,7 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var one string
-	if err := json.Unmarshal(b, &one); err == nil && one != "" {
+	if err := decodeJSON(b, &one); err == nil && one != "" {
 		*f = []string{one}
 	}
 	return nil
@@ -173,7 +173,7 @@ func parseNodeInfo(body []byte, host, schemaVersion string) (model.Snapshot, err
 		Metadata          json.RawMessage `json:"metadata"`
 	}
 	snap := model.Snapshot{Host: host, NodeInfoVersion: schemaVersion}
-	if err := json.Unmarshal(body, &doc); err != nil {
+	if err := decodeJSON(body, &doc); err != nil {
 		return snap, fmt.Errorf("%w: nodeinfo is not a JSON object: %v", errMalformed, err)
 	}
 	snap.Software = strings.ToLower(strings.TrimSpace(string(doc.Software.Name)))
@@ -200,7 +200,7 @@ func parseNodeInfo(body []byte, host, schemaVersion string) (model.Snapshot, err
 		LocalPosts flexInt `json:"localPosts"`
 	}
 	if len(doc.Usage) > 0 {
-		_ = json.Unmarshal(doc.Usage, &usage) // a usage of the wrong shape just has no figures
+		_ = decodeJSONPartial(doc.Usage, &usage) // a usage of the wrong shape just has no figures
 	}
 	snap.UsersTotal = usage.Users.Total.v
 	snap.UsersActiveMonth = usage.Users.ActiveMonth.v
@@ -212,7 +212,7 @@ func parseNodeInfo(body []byte, host, schemaVersion string) (model.Snapshot, err
 		Private  flexBool   `json:"private"`
 	}
 	if len(doc.Metadata) > 0 && bytes.HasPrefix(bytes.TrimSpace(doc.Metadata), []byte("{")) {
-		_ = json.Unmarshal(doc.Metadata, &meta)
+		_ = decodeJSON(doc.Metadata, &meta)
 	}
 	snap.Title = sanitize.PlainLine(string(meta.NodeName), 200)
 	snap.Private = bool(meta.Private)

@@ -76,7 +76,7 @@ func (hc *hostCrawl) fetchPeers(ctx context.Context, src peerSource) ([]string, 
 			return nil, 0, err
 		}
 		fresh = cacheLifetime(resp.Header)
-		if err := json.Unmarshal(resp.Body, &raw); err != nil {
+		if err := decodeJSON(resp.Body, &raw); err != nil {
 			return nil, 0, fmt.Errorf("%w: peer list is not a JSON array of strings: %v", errMalformed, err)
 		}
 	case peersLemmy:
@@ -95,7 +95,7 @@ func (hc *hostCrawl) fetchPeers(ctx context.Context, src peerSource) ([]string, 
 				} `json:"linked"`
 			} `json:"federated_instances"`
 		}
-		if err := json.Unmarshal(resp.Body, &doc); err != nil || doc.Federated == nil {
+		if err := decodeJSON(resp.Body, &doc); err != nil || doc.Federated == nil {
 			return nil, 0, fmt.Errorf("%w: lemmy federated_instances has no federated_instances object", errMalformed)
 		}
 		for _, l := range doc.Federated.Linked {
@@ -114,7 +114,7 @@ func (hc *hostCrawl) fetchPeers(ctx context.Context, src peerSource) ([]string, 
 			var items []struct {
 				Host string `json:"host"`
 			}
-			if err := json.Unmarshal(resp.Body, &items); err != nil {
+			if err := decodeJSON(resp.Body, &items); err != nil {
 				return nil, 0, fmt.Errorf("%w: misskey federation/instances is not an array: %v", errMalformed, err)
 			}
 			for _, it := range items {

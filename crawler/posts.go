@@ -51,21 +51,22 @@ func (hc *hostCrawl) toPost(s mastodonStatus) (model.Post, bool) {
 	if author == "" {
 		return model.Post{}, false
 	}
+	body, text, links := sanitize.Content(s.Content)
 	p := model.Post{
 		URI:        s.URI,
 		Host:       hc.host,
 		Author:     author,
 		AuthorName: sanitize.PlainLine(s.Account.DisplayName, 200),
 		Created:    s.CreatedAt.UTC(),
-		Text:       sanitize.Text(s.Content),
-		HTML:       sanitize.HTML(s.Content),
+		Text:       text,
+		HTML:       body,
 		Summary:    sanitize.PlainLine(s.SpoilerText, 500),
 		Sensitive:  s.Sensitive,
 		Kind:       s.kind(),
 		Source:     model.SourceMastodon,
 		AltText:    s.altText(),
 		Mentions:   s.mentionAccts(hc.host),
-		Links:      sanitize.Links(s.Content),
+		Links:      links,
 	}
 	// The display link must stay on the instance: a server may not send
 	// readers elsewhere under a post's name.

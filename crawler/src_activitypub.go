@@ -16,6 +16,7 @@ import (
 	"github.com/fedilens/fedilens/internal/consent"
 	"github.com/fedilens/fedilens/internal/model"
 	"github.com/fedilens/fedilens/internal/sanitize"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // ActivityPub, as the posts crawl reads it: actors and their paged
@@ -66,7 +67,7 @@ func parseAPDoc(raw json.RawMessage) apDoc {
 		return nil
 	}
 	var d apDoc
-	if json.Unmarshal(raw, &d) != nil {
+	if decodeJSON(raw, &d) != nil {
 		return nil
 	}
 	return d
@@ -75,7 +76,7 @@ func parseAPDoc(raw json.RawMessage) apDoc {
 // str returns a string member ("" if absent or not a string).
 func (d apDoc) str(k string) string {
 	var s string
-	if json.Unmarshal(d[k], &s) != nil {
+	if decodeJSON(d[k], &s) != nil {
 		return ""
 	}
 	return s
@@ -84,7 +85,7 @@ func (d apDoc) str(k string) string {
 // boolPtr returns a boolean member, nil unless it is true or false.
 func (d apDoc) boolPtr(k string) *bool {
 	var b bool
-	if raw := bytes.TrimSpace(d[k]); len(raw) == 0 || json.Unmarshal(raw, &b) != nil {
+	if raw := bytes.TrimSpace(d[k]); len(raw) == 0 || decodeJSON(raw, &b) != nil {
 		return nil
 	}
 	return &b
@@ -105,7 +106,7 @@ func apList(raw json.RawMessage) []json.RawMessage {
 		return []json.RawMessage{raw}
 	}
 	var all []json.RawMessage
-	if json.Unmarshal(raw, &all) != nil {
+	if decodeJSON(raw, &all) != nil {
 		return nil
 	}
 	if len(all) > maxAPListEntries {
@@ -117,7 +118,7 @@ func apList(raw json.RawMessage) []json.RawMessage {
 // apID returns the id of a reference: a string, or an object's "id".
 func apID(raw json.RawMessage) string {
 	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if decodeJSON(raw, &s) == nil {
 		return s
 	}
 	if o := parseAPDoc(raw); o != nil {
@@ -141,7 +142,7 @@ func (d apDoc) ids(k string) []string {
 func (d apDoc) typ() string {
 	for _, e := range d.list("type") {
 		var s string
-		if json.Unmarshal(e, &s) == nil {
+		if decodeJSON(e, &s) == nil {
 			return strings.TrimPrefix(s, "as:")
 		}
 	}
@@ -263,18 +264,18 @@ func (hc *hostCrawl) apToPost(o apDoc, activity apDoc, actor apActorRef) (model.
 	if kind == "article" || kind == "page" || kind == "video" {
 		title = sanitize.PlainLine(o.str("name"), 500)
 	}
+	text, links := sanitize.TextLinks(content)
 	p := model.Post{
 		URI:        id,
 		Host:       hc.host,
 		Author:     actor.Acct,
 		AuthorName: actor.Name,
 		Created:    created.UTC(),
-		Text:       sanitize.Text(content),
-		HTML:       sanitize.HTML(content),
+		Text:       text,
 		Summary:    sanitize.PlainLine(o.str("summary"), 500),
 		Kind:       kind,
 		Source:     model.SourceActivityPub,
-		Links:      sanitize.Links(content),
+		Links:      links,
 		Replies:    o.totalItems("replies"),
 		Reblogs:    o.totalItems("shares"),
 		Favourites: o.totalItems("likes"),
@@ -282,6 +283,8 @@ func (hc *hostCrawl) apToPost(o apDoc, activity apDoc, actor apActorRef) (model.
 	if title != "" {
 		p.Text = strings.TrimSpace(title + "\n\n" + p.Text)
 		p.HTML = sanitize.HTML("<p><strong>" + html.EscapeString(title) + "</strong></p>" + content)
+	} else {
+		p.HTML = sanitize.HTML(content)
 	}
 	if s := o.boolPtr("sensitive"); s != nil {
 		p.Sensitive = *s
@@ -340,7 +343,7 @@ func firstMember(raw json.RawMessage) (key, value string, ok bool) {
 			return "", "", false
 		}
 		var s string
-		if json.Unmarshal(v, &s) == nil {
+		if decodeJSON(v, &s) == nil {
 			return k, s, true
 		}
 	}
@@ -354,7 +357,7 @@ func apDisplayURL(raw json.RawMessage, host string) string {
 	var first string
 	for _, e := range apList(raw) {
 		href, media := "", ""
-		if err := json.Unmarshal(e, &href); err != nil {
+		if err := decodeJSON(e, &href); err != nil {
 			l := parseAPDoc(e)
 			if l == nil {
 				continue
@@ -533,7 +536,7 @@ func (pc *postCrawl) readWPUsers(ctx context.Context, note func(acct, actor stri
 			return err
 		}
 		var users []json.RawMessage
-		if err := json.Unmarshal(resp.Body, &users); err != nil {
+		if err := decodeJSON(resp.Body, &users); err != nil {
 			return fmt.Errorf("%w: %s: %v", errMalformed, path, err)
 		}
 		for _, raw := range users {
@@ -778,19 +781,19 @@ func apItems(raw json.RawMessage) (items []json.RawMessage, cut bool) {
 	if len(raw) == 0 || raw[0] != '[' {
 		return apList(raw), false
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if _, err := dec.Token(); err != nil {
+	dec := jsontext.NewDecoder(bytes.NewReader(raw), remoteJSON)
+	if _, err := dec.ReadToken(); err != nil {
 		return nil, true
 	}
-	for dec.More() {
+	for dec.PeekKind() != ']' {
 		if len(items) == maxOutboxItems {
 			return items, true
 		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
+		v, err := dec.ReadValue()
+		if err != nil {
 			return items, true
 		}
-		items = append(items, v)
+		items = append(items, json.RawMessage(bytes.Clone(v)))
 	}
 	return items, false
 }

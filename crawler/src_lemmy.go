@@ -3,7 +3,6 @@ package crawler
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -51,7 +50,7 @@ type lemmyTime struct{ time.Time }
 
 func (t *lemmyTime) UnmarshalJSON(b []byte) error {
 	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	if err := decodeJSON(b, &s); err != nil {
 		return nil // null or junk: zero
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999"} {
@@ -493,7 +492,6 @@ func (hc *hostCrawl) lemmyComment(v lemmyCommentView, langs map[int64]string) (m
 	p := hc.lemmyBase(v.Creator, author, bodyHTML, c.APID, c.Published.Time, c.LanguageID, langs)
 	p.Kind = "note"
 	p.Sensitive = v.Post.NSFW
-	p.Links = sanitize.Links(bodyHTML)
 	parts := strings.Split(c.Path, ".")
 	if n := len(parts); n >= 3 && isDigits(parts[n-2]) && parts[n-1] == strconv.FormatInt(c.ID, 10) {
 		// Lemmy's ap_id of a local comment is /comment/<id>.
@@ -510,12 +508,14 @@ func (hc *hostCrawl) lemmyComment(v lemmyCommentView, langs map[int64]string) (m
 	return p, true
 }
 
-// lemmyBase fills what posts and comments share.
+// lemmyBase fills what posts and comments share; Links are doc's, which
+// a comment keeps (doc is its body) and a post replaces.
 func (hc *hostCrawl) lemmyBase(creator lemmyPerson, author, doc, apID string, created time.Time, lang int64, langs map[int64]string) model.Post {
 	name := creator.Name
 	if creator.DisplayName != nil && strings.TrimSpace(*creator.DisplayName) != "" {
 		name = *creator.DisplayName
 	}
+	body, text, links := sanitize.Content(doc)
 	return model.Post{
 		URI:        apID,
 		URL:        apID,
@@ -523,8 +523,9 @@ func (hc *hostCrawl) lemmyBase(creator lemmyPerson, author, doc, apID string, cr
 		Author:     author,
 		AuthorName: sanitize.PlainLine(html.EscapeString(name), 200),
 		Created:    created.UTC(),
-		Text:       sanitize.Text(doc),
-		HTML:       sanitize.HTML(doc),
+		Text:       text,
+		HTML:       body,
+		Links:      links,
 		Language:   langs[lang],
 		Source:     model.SourceLemmy,
 	}

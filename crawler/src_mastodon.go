@@ -2,7 +2,6 @@ package crawler
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -105,7 +104,7 @@ func (pc *postCrawl) getJSON(ctx context.Context, path string, v any) (*fetchRes
 	if err := okStatus(resp); err != nil {
 		return resp, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := json.Unmarshal(resp.Body, v); err != nil {
+	if err := decodeJSON(resp.Body, v); err != nil {
 		return resp, fmt.Errorf("%w: %s: %v", errMalformed, path, err)
 	}
 	return resp, nil
@@ -249,7 +248,7 @@ func (pc *postCrawl) readTimeline(ctx context.Context, note func(mastodonAccount
 		if maxID != "" {
 			q.Set("max_id", maxID)
 		}
-		var statuses []mastodonStatus
+		var statuses []timelineStatus
 		if _, err := pc.getJSON(ctx, "/api/v1/timelines/public?"+q.Encode(), &statuses); err != nil {
 			if newest != since && !errors.Is(err, errBudget) {
 				break // keep what was read; the cursor moves only on a complete read

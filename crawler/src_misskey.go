@@ -182,14 +182,14 @@ func (pc *postCrawl) postJSON(ctx context.Context, path string, body, v any) err
 	}
 	if resp.Status == 400 {
 		var e misskeyErrorBody
-		if json.Unmarshal(resp.Body, &e) == nil && e.Error.Code == "NO_SUCH_USER" {
+		if decodeJSON(resp.Body, &e) == nil && e.Error.Code == "NO_SUCH_USER" {
 			return fmt.Errorf("%s: %w", path, errNoSuchUser)
 		}
 	}
 	if err := okStatus(resp); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := json.Unmarshal(resp.Body, v); err != nil {
+	if err := decodeJSON(resp.Body, v); err != nil {
 		return fmt.Errorf("%w: %s: %v", errMalformed, path, err)
 	}
 	return nil
@@ -492,15 +492,16 @@ func (hc *hostCrawl) misskeyPost(n misskeyNote, author string) (model.Post, bool
 		text = *n.Text
 	}
 	raw := mfmHTML(text, hc.url(""))
+	body, plain, links := sanitize.Content(raw)
 	p := model.Post{
 		URI:      uri,
 		URL:      uri,
 		Host:     hc.host,
 		Author:   author,
 		Created:  n.CreatedAt.UTC(),
-		Text:     sanitize.Text(raw),
-		HTML:     sanitize.HTML(raw),
-		Links:    sanitize.Links(raw),
+		Text:     plain,
+		HTML:     body,
+		Links:    links,
 		Kind:     "note",
 		Source:   model.SourceMisskey,
 		Mentions: mfmMentions(text, hc.host),
@@ -537,7 +538,7 @@ func (hc *hostCrawl) misskeyPost(n misskeyNote, author string) (model.Post, bool
 			URI *string `json:"uri"`
 		}
 		// The embedded reply names the parent's own URI when it is remote.
-		if !isNull(n.Reply) && json.Unmarshal(n.Reply, &reply) == nil && reply.ID == *n.ReplyID && reply.URI != nil && validHTTPURL(*reply.URI) {
+		if !isNull(n.Reply) && decodeJSON(n.Reply, &reply) == nil && reply.ID == *n.ReplyID && reply.URI != nil && validHTTPURL(*reply.URI) {
 			p.InReplyTo = *reply.URI
 		}
 	}

@@ -424,6 +424,7 @@ func (hc *hostCrawl) peerTubeToPost(v peerTubeVideo, description string) (model.
 	}
 	name := sanitize.PlainLine(v.Name, 500)
 	body := sanitize.HTML("<p>" + html.EscapeString(name) + "</p>" + peerTubeHTML(description))
+	text, links := sanitize.TextLinks(body)
 	p := model.Post{
 		URI:        v.URL,
 		URL:        v.URL,
@@ -431,12 +432,12 @@ func (hc *hostCrawl) peerTubeToPost(v peerTubeVideo, description string) (model.
 		Author:     author,
 		AuthorName: sanitize.PlainLine(v.Account.DisplayName, 200),
 		Created:    v.PublishedAt.UTC(),
-		Text:       sanitize.Text(body),
+		Text:       text,
 		HTML:       body,
 		Sensitive:  v.NSFW,
 		Kind:       "video",
 		Source:     model.SourcePeerTube,
-		Links:      sanitize.Links(body),
+		Links:      links,
 	}
 	if id, ok := v.Language.ID.(string); ok {
 		lang := strings.ToLower(strings.TrimSpace(id))

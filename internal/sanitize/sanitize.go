@@ -87,7 +87,7 @@ func Text(s string) string {
 // PlainLine is Text folded onto one line and cut to max runes (0 = no
 // cut), for names and titles.
 func PlainLine(s string, max int) string {
-	t := strings.Join(strings.Fields(Text(s)), " ")
+	t := strings.Join(strings.Fields(plainText(s)), " ")
 	if max > 0 && utf8.RuneCountInString(t) > max {
 		r := []rune(t)
 		t = string(r[:max])
