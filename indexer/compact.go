@@ -34,7 +34,9 @@ func (ix *Index) Compact(ctx context.Context) error {
 // maintain compacts the index once it has been idle for
 // CompactAfterIdle with at least CompactSegments segments: a crawl pass
 // leaves some twenty, and searches between passes are then served from
-// one. It runs until ctx ends (Close).
+// one. Then, or when idle without the need to compact (a reopened index),
+// it reads the segments' facet values (WarmFacets), so that the first
+// faceted search does not. It runs until ctx ends (Close).
 func (ix *Index) maintain(ctx context.Context) {
 	defer close(ix.maintDone)
 	idle := ix.opts.CompactAfterIdle
@@ -43,7 +45,7 @@ func (ix *Index) maintain(ctx context.Context) {
 	}
 	tick := time.NewTicker(max(idle/4, 10*time.Millisecond))
 	defer tick.Stop()
-	compacted := int64(-1) // lastWrite at the last compaction
+	done := int64(-1) // lastWrite when the index was last compacted and warmed
 	for {
 		select {
 		case <-ctx.Done():
@@ -51,23 +53,26 @@ func (ix *Index) maintain(ctx context.Context) {
 		case <-tick.C:
 		}
 		last := ix.lastWrite.Load()
-		if last == compacted || time.Since(time.Unix(0, last)) < idle {
+		if last == done || time.Since(time.Unix(0, last)) < idle {
 			continue
 		}
-		n := ix.Segments()
-		if n < ix.opts.CompactSegments {
-			continue
-		}
-		t0 := time.Now()
-		if err := ix.Compact(ctx); err != nil {
-			if ctx.Err() == nil {
-				ix.log.Warn("index compaction failed", "segments", n, "err", err)
+		if n := ix.Segments(); n >= ix.opts.CompactSegments {
+			t0 := time.Now()
+			if err := ix.Compact(ctx); err != nil {
+				if ctx.Err() == nil {
+					ix.log.Warn("index compaction failed", "segments", n, "err", err)
+				}
+				continue
 			}
-			continue
+			ix.metrics.compactions.Inc()
+			ix.log.Info("index compacted", "segments before", n, "after", ix.Segments(), "took", time.Since(t0).Round(time.Millisecond))
 		}
-		compacted = last
-		ix.metrics.compactions.Inc()
-		ix.log.Info("index compacted", "segments before", n, "after", ix.Segments(), "took", time.Since(t0).Round(time.Millisecond))
+		// The first faceted search would otherwise read the segments'
+		// facet values (about a second a million posts).
+		if err := ix.WarmFacets(); err != nil && ctx.Err() == nil {
+			ix.log.Warn("reading facet values", "err", err)
+		}
+		done = last
 	}
 }
 

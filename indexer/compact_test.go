@@ -32,6 +32,11 @@ func TestCompactWhenIdle(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return testutil.ToFloat64(ix.metrics.compactions) == 1 }, 20*time.Second, 20*time.Millisecond)
 	require.Equal(t, 1, ix.Segments())
+	require.Eventually(t, func() bool {
+		ix.facets.mu.Lock()
+		defer ix.facets.mu.Unlock()
+		return len(ix.facets.segs) == 1
+	}, 5*time.Second, 20*time.Millisecond, "the compacted segment's facet values are read while idle")
 	time.Sleep(500 * time.Millisecond)
 	require.Equal(t, 1.0, testutil.ToFloat64(ix.metrics.compactions), "an idle, compacted index is not compacted again")
 	r, err := ix.Search(ctx, model.SearchQuery{Q: "compaction"})

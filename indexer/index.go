@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/search/query"
 	"github.com/prometheus/client_golang/prometheus"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -86,6 +87,16 @@ type Index struct {
 	legacySort bool
 	// hasDay is set for an index with the day field (see dateQuery).
 	hasDay bool
+	// bleveFacets has Bleve count facets, for an index that is not
+	// scorch's (and in tests, to compare); facets has the columns that
+	// count them otherwise (facets.go).
+	bleveFacets bool
+	// hasPairs is set for an index with the word-pair fields (phrase.go).
+	hasPairs bool
+	// plainPhrases searches phrases without the word pairs (in tests, to
+	// compare).
+	plainPhrases bool
+	facets       facetCache
 
 	// families holds the set of analyser families (map[string]bool,
 	// never mutated once stored) that have posts in the index: queries
@@ -176,6 +187,12 @@ func Open(opts Options) (*Index, error) {
 	}
 	ix.families.Store(&fams)
 	ix.hasDay = hasField(idx.Mapping(), fieldDay)
+	ix.hasPairs = hasField(idx.Mapping(), fieldOf(fieldPhrase, "en"))
+	if adv, err := idx.Advanced(); err != nil {
+		ix.bleveFacets = true
+	} else if _, ok := adv.(*scorch.Scorch); !ok {
+		ix.bleveFacets = true
+	}
 	if ix.legacySort = !hasSortKey(idx.Mapping()); ix.legacySort {
 		log.Warn("search index predates the sort key: newest-first and paged searches use the slower former sort until the index is rebuilt", "dir", opts.Dir)
 	}

@@ -208,6 +208,11 @@ func NewMapping() mapping.IndexMapping {
 		post.AddFieldMappingsAt(fieldOf(fieldSummary, fam), textField(a, true, true))
 		post.AddFieldMappingsAt(fieldOf(fieldAlt, fam), textField(a, true, false))
 	}
+	// The pairs of adjacent words, for phrases (phrase.go): neither
+	// stored nor with term vectors.
+	for _, fam := range pairFamilies {
+		post.AddFieldMappingsAt(fieldOf(fieldPhrase, fam), textField(phraseAnalyzerName(fam), false, false))
+	}
 	post.AddFieldMappingsAt(fieldHost, kw(true, true))
 	post.AddFieldMappingsAt(fieldAuthor, kw(true, false))
 	post.AddFieldMappingsAt(fieldLang, kw(true, true))
@@ -264,6 +269,9 @@ func toDoc(p model.Post) postDoc {
 	set(fieldHost, strings.ToLower(p.Host))
 	set(fieldAuthor, strings.ToLower(p.Author))
 	set(fieldOf(fieldText, fam), p.Text)
+	if fam != "cjk" {
+		set(fieldOf(fieldPhrase, fam), p.Text)
+	}
 	set(fieldOf(fieldSummary, fam), p.Summary)
 	set(fieldOf(fieldAlt, fam), p.AltText)
 	set(fieldAuthorName, p.AuthorName)

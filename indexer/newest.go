@@ -29,7 +29,7 @@ var newestWindows = []int{2, 6, 24}
 // searchNewest runs a newest-first search through the month windows. ok
 // is false when no window held a full page: the caller searches the whole
 // index.
-func (ix *Index) searchNewest(ctx context.Context, bq query.Query, after []string, limit int, locations bool, now time.Time) (*bleve.SearchResult, uint64, bool, error) {
+func (ix *Index) searchNewest(ctx context.Context, bq query.Query, after []string, limit int, now time.Time) (*bleve.SearchResult, uint64, bool, error) {
 	start := now.UTC()
 	if after != nil {
 		t, ok := sortKeyTime(after[0])
@@ -67,7 +67,6 @@ func (ix *Index) searchNewest(ctx context.Context, bq query.Query, after []strin
 		b.AddFilter(bleve.NewDisjunctionQuery(window...))
 		req := bleve.NewSearchRequestOptions(b, limit, 0, false)
 		req.Fields = storedFields
-		req.IncludeLocations = locations
 		req.Score = "none" // sorted by time: scores would be thrown away
 		req.SortByCustom(ix.sortOrder(model.SortNewest))
 		if after != nil {
@@ -94,7 +93,9 @@ func (ix *Index) searchNewest(ctx context.Context, bq query.Query, after []strin
 func (ix *Index) count(ctx context.Context, q query.Query) (uint64, error) {
 	req := bleve.NewSearchRequestOptions(q, 0, 0, false)
 	req.Score = "none"
-	req.SortByCustom(search.SortOrder{&search.SortDocID{}})
+	// Not by _id: that would read every match's id from the stored
+	// fields.
+	req.SortByCustom(search.SortOrder{&search.SortScore{}})
 	sr, err := ix.idx.SearchInContext(ctx, req)
 	if err != nil {
 		return 0, fmt.Errorf("counting matches: %w", err)

@@ -283,15 +283,17 @@ func newPlan(q model.SearchQuery) (plan, error) {
 }
 
 // query builds the Bleve query of a plan. fams are the analyser families
-// with posts in the index.
-func (ix *Index) query(pl plan, fams []string) query.Query {
+// with posts in the index. A fast query searches phrases through word
+// pairs (phraseQuery), which have no positions: the query for snippets'
+// locations is the plain one.
+func (ix *Index) query(pl plan, fams []string, fast bool) query.Query {
 	p := pl.p
 	var must, should, mustNot []query.Query
 
 	if p.hasText() {
 		var perFamily []query.Query
 		for _, fam := range fams {
-			if q := ix.familyQuery(p, fam); q != nil {
+			if q := ix.familyQuery(p, fam, fast); q != nil {
 				perFamily = append(perFamily, q)
 			}
 		}
@@ -316,18 +318,21 @@ func (ix *Index) query(pl plan, fams []string) query.Query {
 				if ix.tokens(joined, fam) < 2 {
 					continue
 				}
-				q := bleve.NewMatchPhraseQuery(joined)
-				q.SetField(fieldOf(fieldText, fam))
-				q.SetBoost(boostPhrase)
-				should = append(should, q)
+				should = append(should, ix.phraseQuery(joined, fam, boostPhrase, fast))
 			}
 		}
 	}
-	for _, tag := range p.Tags {
-		must = append(must, termQuery(fieldTags, tag))
-	}
-	for _, tag := range pl.tags {
-		must = append(must, termQuery(fieldTags, tag))
+	// Restrictions (hashtags, author, instance, language, dates) are
+	// filters when there is text to search: they neither score nor read
+	// term frequencies, so skipping to the text's matches in their long
+	// posting lists is cheap. Alone, they are what the query matches.
+	var filters []query.Query
+	for _, tag := range append(slices.Clone(p.Tags), pl.tags...) {
+		if p.hasText() {
+			filters = append(filters, termQuery(fieldTags, tag))
+		} else {
+			must = append(must, termQuery(fieldTags, tag))
+		}
 	}
 	anyOf := func(field string, vs []string) {
 		if len(vs) == 0 {
@@ -337,7 +342,7 @@ func (ix *Index) query(pl plan, fams []string) query.Query {
 		for i, v := range vs {
 			qs[i] = termQuery(field, v)
 		}
-		must = append(must, disjunction(qs))
+		filters = append(filters, disjunction(qs))
 	}
 	anyOf(fieldAuthor, p.Authors)
 	anyOf(fieldAuthor, pl.authors)
@@ -346,7 +351,7 @@ func (ix *Index) query(pl plan, fams []string) query.Query {
 	anyOf(fieldLang, p.Langs)
 	anyOf(fieldLang, pl.langs)
 	if !p.Since.IsZero() || !p.Until.IsZero() {
-		must = append(must, ix.dateQuery(p.Since, p.Until))
+		filters = append(filters, ix.dateQuery(p.Since, p.Until))
 	}
 
 	for _, w := range p.NotWords {
@@ -361,11 +366,9 @@ func (ix *Index) query(pl plan, fams []string) query.Query {
 	}
 	for _, ph := range p.NotPhrases {
 		for _, fam := range fams {
-			for _, f := range []string{fieldText, fieldSummary} {
-				q := bleve.NewMatchPhraseQuery(ph)
-				q.SetField(fieldOf(f, fam))
-				mustNot = append(mustNot, q)
-			}
+			q := bleve.NewMatchPhraseQuery(ph)
+			q.SetField(fieldOf(fieldSummary, fam))
+			mustNot = append(mustNot, ix.phraseQuery(ph, fam, boostText, fast), q)
 		}
 	}
 	for _, v := range p.NotTags {
@@ -382,9 +385,19 @@ func (ix *Index) query(pl plan, fams []string) query.Query {
 	}
 
 	b := bleve.NewBooleanQuery()
-	if len(must) > 0 {
+	switch {
+	case len(must) > 0 && len(filters) > 0:
 		b.AddMust(must...)
-	} else {
+		if len(filters) == 1 {
+			b.AddFilter(filters[0])
+		} else {
+			b.AddFilter(bleve.NewConjunctionQuery(filters...))
+		}
+	case len(must) > 0:
+		b.AddMust(must...)
+	case len(filters) > 0:
+		b.AddMust(filters...)
+	default:
 		b.AddMust(bleve.NewMatchAllQuery())
 	}
 	if len(should) > 0 {
@@ -400,7 +413,7 @@ func (ix *Index) query(pl plan, fams []string) query.Query {
 // and phrase in the text, content warning or media descriptions. Words
 // that are stop words in the family's language are left out; nil when
 // nothing is left.
-func (ix *Index) familyQuery(p Parsed, fam string) query.Query {
+func (ix *Index) familyQuery(p Parsed, fam string, fast bool) query.Query {
 	var clauses []query.Query
 	for _, w := range p.Words {
 		if ix.tokens(w, fam) == 0 {
@@ -423,8 +436,7 @@ func (ix *Index) familyQuery(p Parsed, fam string) query.Query {
 		if ix.tokens(ph, fam) == 0 {
 			continue
 		}
-		t := bleve.NewMatchPhraseQuery(ph)
-		t.SetField(fieldOf(fieldText, fam))
+		t := ix.phraseQuery(ph, fam, boostText, fast)
 		s := bleve.NewMatchPhraseQuery(ph)
 		s.SetField(fieldOf(fieldSummary, fam))
 		s.SetBoost(boostSummary)
@@ -543,7 +555,8 @@ func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchR
 	case limit > MaxLimit:
 		limit = MaxLimit
 	}
-	bq := ix.query(pl, ix.presentFamilies())
+	fams := ix.presentFamilies()
+	bq := ix.query(pl, fams, !ix.plainPhrases)
 	if after != nil && pl.sort == model.SortRelevance {
 		if after, err = ix.rescore(ctx, bq, after); err != nil {
 			return res, err
@@ -553,7 +566,7 @@ func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchR
 	if pl.sort == model.SortNewest && !q.Facets && !ix.legacySort {
 		var total uint64
 		var ok bool
-		sr, total, ok, err = ix.searchNewest(ctx, bq, after, limit, pl.p.hasText(), time.Now())
+		sr, total, ok, err = ix.searchNewest(ctx, bq, after, limit, time.Now())
 		if err != nil {
 			return res, err
 		}
@@ -566,7 +579,6 @@ func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchR
 	if sr == nil {
 		req := bleve.NewSearchRequestOptions(bq, limit, 0, false)
 		req.Fields = storedFields
-		req.IncludeLocations = pl.p.hasText()
 		req.SortByCustom(ix.sortOrder(pl.sort))
 		if pl.sort == model.SortNewest {
 			req.Score = "none" // sorted by time: scores would be thrown away
@@ -574,7 +586,13 @@ func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchR
 		if after != nil {
 			req.SearchAfter = after
 		}
-		if q.Facets {
+		var rec *recordingQuery
+		switch {
+		case q.Facets && !ix.bleveFacets:
+			rec = &recordingQuery{inner: bq}
+			req.Query = rec
+			defer rec.release()
+		case q.Facets:
 			req.AddFacet("instance", bleve.NewFacetRequest(fieldHost, facetSize))
 			req.AddFacet("language", bleve.NewFacetRequest(fieldLang, facetSize))
 			req.AddFacet("hashtag", bleve.NewFacetRequest(fieldTags, facetSize))
@@ -585,6 +603,18 @@ func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchR
 		if sr, err = ix.idx.SearchInContext(ctx, req); err != nil {
 			return res, fmt.Errorf("searching index: %w", err)
 		}
+		if rec != nil {
+			fc, err := ix.facets.count(rec)
+			if err != nil {
+				return res, err
+			}
+			res.Facets = facetsOfCounts(fc)
+		}
+	}
+	if pl.p.hasText() && len(sr.Hits) > 0 {
+		if err := ix.addLocations(ctx, ix.query(pl, fams, false), sr.Hits); err != nil {
+			return res, err
+		}
 	}
 	res.Total = sr.Total
 	res.Hits = make([]model.SearchHit, 0, len(sr.Hits))
@@ -594,10 +624,38 @@ func (ix *Index) Search(ctx context.Context, q model.SearchQuery) (model.SearchR
 	if len(sr.Hits) == limit && uint64(limit) < sr.Total {
 		res.NextCursor = encodeCursor(cursorAfter(pl.sort, sr.Hits[len(sr.Hits)-1]))
 	}
-	if q.Facets {
+	if q.Facets && res.Facets == nil {
 		res.Facets = facetsOf(sr.Facets)
 	}
 	return res, nil
+}
+
+// addLocations sets the hits' term locations, for their snippets, from a
+// second search of q restricted to them. Asking the search itself for
+// locations would build them for every match, not only the page shown:
+// a map per match and term, a fifth of a phrase search's time.
+func (ix *Index) addLocations(ctx context.Context, q query.Query, hits []*search.DocumentMatch) error {
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	// A conjunction, not a Boolean filter: Bleve filters after matching,
+	// so it would match every post again; a conjunction advances q to
+	// the hits only.
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(bleve.NewDocIDQuery(ids), q), len(ids), 0, false)
+	req.IncludeLocations = true
+	sr, err := ix.idx.SearchInContext(ctx, req)
+	if err != nil {
+		return fmt.Errorf("locating matches for snippets: %w", err)
+	}
+	locs := make(map[string]search.FieldTermLocationMap, len(sr.Hits))
+	for _, h := range sr.Hits {
+		locs[h.ID] = h.Locations
+	}
+	for _, h := range hits {
+		h.Locations = locs[h.ID]
+	}
+	return nil
 }
 
 // sortOrder is the Bleve sort of a sort name: the sort key (newest first)
@@ -649,31 +707,18 @@ func (ix *Index) rescore(ctx context.Context, q query.Query, after []string) ([]
 	return after, nil
 }
 
-// facetsOf converts Bleve's facet results: terms by count (ties by
-// value), months newest first.
+// facetsOf converts Bleve's facet results (see bleveFacets).
 func facetsOf(fr search.FacetResults) *model.Facets {
-	terms := func(name string) []model.FacetCount {
-		out := []model.FacetCount{}
-		r, ok := fr[name]
-		if !ok || r.Terms == nil {
-			return out
-		}
-		for _, t := range r.Terms.Terms() {
-			out = append(out, model.FacetCount{Value: t.Term, Count: t.Count})
-		}
-		slices.SortStableFunc(out, func(a, b model.FacetCount) int {
-			if a.Count != b.Count {
-				return b.Count - a.Count
+	var fc facetCounts
+	for i, name := range []string{"instance", "language", "hashtag", "month"} {
+		fc[i] = map[string]int{}
+		if r, ok := fr[name]; ok && r.Terms != nil {
+			for _, t := range r.Terms.Terms() {
+				fc[i][t.Term] = t.Count
 			}
-			return strings.Compare(a.Value, b.Value)
-		})
-		return out
+		}
 	}
-	f := &model.Facets{Instance: terms("instance"), Language: terms("language"), Hashtag: terms("hashtag")}
-	months := terms("month")
-	slices.SortFunc(months, func(a, b model.FacetCount) int { return strings.Compare(b.Value, a.Value) })
-	f.Month = months[:min(len(months), facetSize)]
-	return f
+	return facetsOfCounts(fc)
 }
 
 func toHit(h *search.DocumentMatch) model.SearchHit {

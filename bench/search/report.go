@@ -31,6 +31,7 @@ type results struct {
 	AloneRSS, IndexerRSS int64
 	SearchRSS            int64
 	Compacted            compaction
+	FacetsWarmed         time.Duration
 	Kinds                []kind
 }
 
@@ -75,6 +76,9 @@ func (r results) markdown() string {
 	if c := r.Compacted; c.Before > 0 {
 		w("\nBefore searching, the index was compacted as fedilens compacts it once it has been idle for %s (`indexer.Options.CompactAfterIdle`): %d segments to %d, in %.1f s.\n",
 			indexer.DefaultCompactAfterIdle, c.Before, c.After, c.Took.Seconds())
+	}
+	if r.FacetsWarmed > 0 {
+		w("\nThen, as fedilens does when idle, the segments' facet values were read into memory (`indexer.Index.WarmFacets`) in %.1f s.\n", r.FacetsWarmed.Seconds())
 	}
 
 	if r.MappingBase.Docs > 0 {
