@@ -47,6 +47,7 @@ type config struct {
 	instances  int
 	postScale  int
 	cpuProfile string
+	simProfile string
 	out        string
 	quick      bool
 	benchenv.CrawlFlags
@@ -61,6 +62,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.instances, "instances", 3_000, "simulated instances")
 	fs.IntVar(&c.postScale, "post-scale", 32, "fedisim PostScale: multiplies the posts of every account")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "have the crawler write a CPU profile of its run to this file (go tool pprof); the figures then include the profiler's cost")
+	fs.StringVar(&c.simProfile, "simprofile", "", "write a CPU profile of the bench process (the simulator serving the crawl) during the crawl to this file")
 	fs.StringVar(&c.out, "out", "", "Markdown file whose \"Ingest\" section is written or replaced (empty: print only)")
 	fs.BoolVar(&c.quick, "quick", false, "small smoke run: 300 instances, post scale 4 (explicit flags win)")
 	c.CrawlFlags.Register(fs, "crawler log, both indexes")

@@ -141,9 +141,16 @@ const hexDigits = "0123456789abcdef"
 
 func writeString(b *bytes.Buffer, s string, st jsonStyle) {
 	b.WriteByte('"')
+	// Runs of bytes that need no escape are copied whole.
+	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && (!st.escapeHTML || (c != '<' && c != '>' && c != '&')) && (c != '/' || !st.escapeSlash) {
+				i++
+				continue
+			}
+			b.WriteString(s[start:i])
 			switch {
 			case c == '"' || c == '\\':
 				b.WriteByte('\\')
@@ -154,30 +161,33 @@ func writeString(b *bytes.Buffer, s string, st jsonStyle) {
 				b.WriteString(`\r`)
 			case c == '\t':
 				b.WriteString(`\t`)
-			case c < 0x20 || (st.escapeHTML && (c == '<' || c == '>' || c == '&')):
+			case c == '/':
+				b.WriteString(`\/`)
+			default: // control characters, and <, >, & under escapeHTML
 				b.WriteString(`\u00`)
 				b.WriteByte(hexDigits[c>>4])
 				b.WriteByte(hexDigits[c&0xf])
-			case c == '/' && st.escapeSlash:
-				b.WriteString(`\/`)
-			default:
-				b.WriteByte(c)
 			}
 			i++
+			start = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b.WriteString(`\ufffd`)
-		case r == '\u2028' || r == '\u2029':
-			b.WriteString(`\u202`)
-			b.WriteByte(hexDigits[r&0xf])
-		default:
-			b.WriteString(s[i : i+size])
+		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+			b.WriteString(s[start:i])
+			if r == utf8.RuneError {
+				b.WriteString(`\ufffd`)
+			} else {
+				b.WriteString(`\u202`)
+				b.WriteByte(hexDigits[r&0xf])
+			}
+			i += size
+			start = i
+			continue
 		}
 		i += size
 	}
+	b.WriteString(s[start:])
 	b.WriteByte('"')
 }
 
