@@ -46,6 +46,9 @@ type aloneResult struct {
 	// dumped posts, held in memory, and the Go runtime), PeakRSS its
 	// high-water mark during the run.
 	BaseRSS, PeakRSS int64
+	// CPU is the bench process's CPU time while Bleve alone ran (-1:
+	// unknown).
+	CPU time.Duration
 }
 
 // crawl serves the simulated world, crawls it with the fedilens binary
@@ -219,9 +222,14 @@ func (b *bench) bleveAlone(ctx context.Context, posts []model.Post, res *results
 	a := &res.Alone
 	a.BaseRSS = selfStatus("VmRSS")
 	b.log.Info("bleve alone", "posts", len(posts))
+	cpu0, cpuErr := benchenv.SelfCPU()
 	r, err := indexbench.BleveAlone(ctx, dir, len(posts), func(i int) model.Post { return posts[i] })
 	if err != nil {
 		return fmt.Errorf("indexing through bleve alone: %w", err)
+	}
+	a.CPU = -1
+	if cpu1, err := benchenv.SelfCPU(); err == nil && cpuErr == nil {
+		a.CPU = cpu1 - cpu0
 	}
 	a.Result, a.PeakRSS = r, selfStatus("VmHWM")
 	b.log.Info("bleve alone done", "elapsed", r.Elapsed.Round(time.Millisecond), "posts_per_s", fmt.Sprintf("%.0f", r.DocsPerSec()))

@@ -83,6 +83,9 @@ func renderSection(res results) string {
 		{"crawler CPU time: system", secs(c.System)},
 		{"simulator CPU time during the crawl", secs(c.SimCPU)},
 		{"ClickHouse CPU time during the crawl", cpuText(c.ClickHouseCPU)},
+		{"Bleve alone CPU time", cpuText(a.CPU)},
+		{"CPU time per 1,000 posts: end to end (crawler, simulator, ClickHouse)", perThousand(c.User+c.System+c.SimCPU+max(0, c.ClickHouseCPU), c.Bleve)},
+		{"CPU time per 1,000 posts: Bleve alone", perThousand(a.CPU, c.Bleve)},
 		{"load average before the crawl", fmt.Sprintf("%.1f", c.Load)},
 	} {
 		w("| %s | %s |\n", kv[0], kv[1])
@@ -98,7 +101,17 @@ func renderSection(res results) string {
 	w("host's NodeInfo and peers, which Bleve alone does not do, and the final flush); its peak RSS is its VmHWM read from\n")
 	w("/proc every 100 ms. Bleve alone runs in the bench process after the simulator is released, its peak the\n")
 	w("process's VmHWM after a reset (it includes the dumped posts, held in memory, and the resident set before).\n")
+	w("Both runs are bound by CPU on this machine: the end-to-end run shares its cores with the simulator, which plays\n")
+	w("every remote server, so its posts per second follow the CPU time per 1,000 posts of all three processes.\n")
 	return b.String()
+}
+
+// perThousand is CPU time d per 1,000 of n posts.
+func perThousand(d time.Duration, n int) string {
+	if d < 0 || n == 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds()*1000/float64(n))
 }
 
 func cpuText(d time.Duration) string {
