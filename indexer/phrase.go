@@ -25,6 +25,10 @@ import (
 // already indexes as character pairs, are searched as before.
 const fieldPhrase = "phrase"
 
+// pairBoost is the weight of a pair's own score in a phrase's: small, so
+// that a phrase ranks by its words, as the plain phrase query ranks.
+const pairBoost = 0.01
+
 // pairSeparator joins the two words of a pair: no analyser makes a token
 // with a space in it.
 const pairSeparator = " "
@@ -124,15 +128,24 @@ func (ix *Index) phraseQuery(ph, fam string, boost float64, fast bool) query.Que
 			return plain
 		}
 	}
+	// The pairs select the posts; they barely score (pairBoost), so that
+	// posts rank as with the plain phrase query, by their words' scores.
 	var qs []query.Query
 	for _, p := range pairs(ts) {
 		t := bleve.NewTermQuery(string(p.Term))
 		t.SetField(fieldOf(fieldPhrase, fam))
-		t.SetBoost(boost)
+		t.SetBoost(pairBoost)
 		qs = append(qs, t)
 	}
-	if len(qs) == 1 {
-		return qs[0] // two words: the pair is the phrase
+	if len(ts) == 2 {
+		// Two words: the pair is the phrase; the words score.
+		for _, tok := range ts {
+			w := bleve.NewTermQuery(string(tok.Term))
+			w.SetField(fieldOf(fieldText, fam))
+			w.SetBoost(boost)
+			qs = append(qs, w)
+		}
+		return bleve.NewConjunctionQuery(qs...)
 	}
 	// Longer: the posts with every pair, checked for the words' order.
 	return bleve.NewConjunctionQuery(append(qs, plain)...)

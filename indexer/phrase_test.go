@@ -80,9 +80,10 @@ func TestPhrasesThroughPairs(t *testing.T) {
 		`"train de nuit"`, `"nuit pour vienne"`, `"juna yö"`, `"kahvi ja juna"`, `"the"`, `"vienna"`,
 		`night train`, `coffee -"night train"`, `"fährt spät" "der nachtzug"`,
 	}
-	pair, viaPair := ix.phraseQuery("night train", "en", 1, true).(*query.TermQuery)
+	pair, viaPair := ix.phraseQuery("night train", "en", 1, true).(*query.ConjunctionQuery)
 	require.True(t, viaPair, "two adjacent words are one pair")
-	require.Equal(t, fieldOf(fieldPhrase, "en"), pair.Field())
+	require.Equal(t, fieldOf(fieldPhrase, "en"), pair.Conjuncts[0].(*query.TermQuery).Field())
+	require.Len(t, pair.Conjuncts, 3, "the pair, and the words to score")
 	_, viaPlain := ix.phraseQuery("night the train", "en", 1, true).(*query.MatchPhraseQuery)
 	require.True(t, viaPlain, "a stop word inside: the plain phrase")
 	word, viaWord := ix.phraseQuery("the train", "en", 1, true).(*query.TermQuery)
