@@ -3,12 +3,10 @@
 package sanitize
 
 import (
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
-	"golang.org/x/net/html"
 )
 
 // policy is the allow-list for post content: the formatting Mastodon and
@@ -37,51 +35,12 @@ func HTML(s string) string {
 // blockElements end a line of text.
 var blockElements = map[string]bool{"p": true, "br": true, "div": true, "li": true, "blockquote": true, "pre": true, "h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true, "tr": true}
 
-var spaces = regexp.MustCompile(`[ \t\r\f\v]+`)
-var newlines = regexp.MustCompile(`\n{2,}`)
-
 // Text reduces remote HTML to plain text for indexing and plain-text
 // display: tags dropped (with line breaks for block elements), entities
 // decoded, the contents of script and style dropped, white space folded.
 func Text(s string) string {
-	z := html.NewTokenizer(strings.NewReader(validUTF8(s)))
-	var b strings.Builder
-	skip := 0
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			out := spaces.ReplaceAllString(b.String(), " ")
-			lines := strings.Split(out, "\n")
-			for i := range lines {
-				lines[i] = strings.TrimSpace(lines[i])
-			}
-			return strings.TrimSpace(newlines.ReplaceAllString(strings.Join(lines, "\n"), "\n\n"))
-		case html.TextToken:
-			if skip == 0 {
-				b.Write(z.Text())
-			}
-		case html.StartTagToken, html.SelfClosingTagToken:
-			name, _ := z.TagName()
-			switch n := string(name); {
-			case n == "script" || n == "style":
-				if z.Token().Type == html.StartTagToken {
-					skip++
-				}
-			case blockElements[n]:
-				b.WriteByte('\n')
-			}
-		case html.EndTagToken:
-			name, _ := z.TagName()
-			switch n := string(name); {
-			case n == "script" || n == "style":
-				if skip > 0 {
-					skip--
-				}
-			case blockElements[n]:
-				b.WriteByte('\n')
-			}
-		}
-	}
+	text, _ := textLinks(validUTF8(s))
+	return text
 }
 
 // PlainLine is Text folded onto one line and cut to max runes (0 = no
