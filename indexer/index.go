@@ -187,7 +187,9 @@ func Open(opts Options) (*Index, error) {
 	}
 	ix.families.Store(&fams)
 	ix.hasDay = hasField(idx.Mapping(), fieldDay)
-	ix.hasPairs = hasField(idx.Mapping(), fieldOf(fieldPhrase, "en"))
+	if ix.hasPairs = hasField(idx.Mapping(), fieldOf(fieldPhrase, "en")); !ix.hasPairs {
+		log.Warn("search index predates the word-pair field: phrase searches use the slower plain phrase query until the index is rebuilt", "dir", opts.Dir)
+	}
 	if adv, err := idx.Advanced(); err != nil {
 		ix.bleveFacets = true
 	} else if _, ok := adv.(*scorch.Scorch); !ok {
