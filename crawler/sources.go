@@ -132,6 +132,17 @@ func (pc *postCrawl) newCursor(c model.PostCursor) {
 // isForgotten reports an author an admin removed.
 func (pc *postCrawl) isForgotten(acct string) bool { return pc.forgotten[pc.key(acct)] }
 
+// listingStart is where a listing of an author's posts starts: the stored
+// cursor, whether the listing is a full one (revalidation due), and the
+// cursor to read from ("" for a full listing).
+func (pc *postCrawl) listingStart(acct string) (cur model.PostCursor, full bool, since string) {
+	cur, _ = pc.cursor(acct)
+	if full = pc.revalidationDue(acct); !full {
+		since = cur.Cursor
+	}
+	return cur, full, since
+}
+
 // revalidationDue reports whether the account's stored posts should be
 // listed in full this visit.
 func (pc *postCrawl) revalidationDue(account string) bool {

@@ -286,12 +286,7 @@ func (pc *postCrawl) readTimeline(ctx context.Context, note func(mastodonAccount
 // author's stored posts are due for revalidation; a complete full listing
 // also tells which stored posts were deleted.
 func (pc *postCrawl) readStatuses(ctx context.Context, acct string, a mastodonAccount) error {
-	cur, _ := pc.cursor(acct)
-	full := pc.revalidationDue(acct)
-	since := ""
-	if !full {
-		since = cur.Cursor
-	}
+	cur, full, since := pc.listingStart(acct)
 	newest := cur.Cursor
 	listed := map[string]bool{}
 	maxID := ""

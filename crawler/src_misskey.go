@@ -423,12 +423,7 @@ func (pc *postCrawl) readMisskeyNoteList(ctx context.Context, path string, base 
 // author's stored posts are due for revalidation; a complete full listing
 // also tells which stored posts were deleted.
 func (pc *postCrawl) readMisskeyNotes(ctx context.Context, acct string, u misskeyUser) error {
-	cur, _ := pc.cursor(acct)
-	full := pc.revalidationDue(acct)
-	since := ""
-	if !full {
-		since = cur.Cursor
-	}
+	cur, full, since := pc.listingStart(acct)
 	newest := cur.Cursor
 	listed := map[string]bool{}
 	base := map[string]any{"userId": u.ID, "withReplies": true, "withRenotes": false}
