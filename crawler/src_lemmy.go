@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -207,12 +209,7 @@ func (lemmySource) crawl(ctx context.Context, pc *postCrawl) error {
 		}
 	}
 
-	accts := make([]string, 0, len(lc.found))
-	for acct := range lc.found {
-		accts = append(accts, acct)
-	}
-	sort.Strings(accts)
-	for _, acct := range accts {
+	for _, acct := range slices.Sorted(maps.Keys(lc.found)) {
 		p := lc.found[acct]
 		switch {
 		case pc.isForgotten(acct):

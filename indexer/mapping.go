@@ -269,7 +269,7 @@ func toDoc(p model.Post) postDoc {
 	set(fieldHost, strings.ToLower(p.Host))
 	set(fieldAuthor, strings.ToLower(p.Author))
 	set(fieldOf(fieldText, fam), p.Text)
-	if fam != "cjk" {
+	if hasPairField(fam) {
 		set(fieldOf(fieldPhrase, fam), p.Text)
 	}
 	set(fieldOf(fieldSummary, fam), p.Summary)

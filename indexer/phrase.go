@@ -5,6 +5,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/lang/cjk"
 	"github.com/blevesearch/bleve/v2/registry"
 	"github.com/blevesearch/bleve/v2/search/query"
 )
@@ -41,11 +42,15 @@ func phraseAnalyzerName(family string) string {
 	return "fedilens_pairs_" + family
 }
 
-// pairFamilies are the families with a pair field: all but CJK.
+// hasPairField reports whether a family's posts are indexed as word pairs:
+// all but CJK, whose analyser already indexes character pairs.
+func hasPairField(family string) bool { return family != cjk.AnalyzerName }
+
+// pairFamilies are the families with a pair field.
 var pairFamilies = func() []string {
 	var out []string
 	for _, f := range familyNames {
-		if f != "cjk" {
+		if hasPairField(f) {
 			out = append(out, f)
 		}
 	}
@@ -120,7 +125,7 @@ func (ix *Index) phraseQuery(ph, fam string, boost float64, fast bool) query.Que
 		t.SetBoost(boost)
 		return t
 	}
-	if !ix.hasPairs || fam == "cjk" || len(ts) < 2 {
+	if !ix.hasPairs || !hasPairField(fam) || len(ts) < 2 {
 		return plain
 	}
 	for i := 1; i < len(ts); i++ {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"time"
 
 	"github.com/fedilens/fedilens/bench/internal/benchenv"
@@ -107,7 +106,7 @@ func (b *bench) crawl(ctx context.Context, res *results) ([]model.Post, error) {
 	conns0 := env.Server.Accepted()
 	r.Load = benchenv.LoadAverage()
 	b.log.Info("crawling", "log", logPath)
-	stopProfile, err := startProfile(cfg.simProfile)
+	stopProfile, err := benchenv.StartCPUProfile(cfg.simProfile)
 	if err != nil {
 		return nil, err
 	}
@@ -256,23 +255,3 @@ func rate(n int, d time.Duration) float64 {
 
 // mb is bytes in MB (10^6).
 func mb(b int64) float64 { return float64(b) / 1e6 }
-
-// startProfile starts a CPU profile of this process into path (none when
-// path is empty); the function returned stops it.
-func startProfile(path string) (func(), error) {
-	if path == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("creating simulator profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("starting simulator profile: %w", err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		_ = f.Close()
-	}, nil
-}

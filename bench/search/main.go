@@ -23,7 +23,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -197,18 +196,12 @@ search:
 	}
 	res.FacetsWarmed = time.Since(t0)
 	log.Info("facet values read", "took", res.FacetsWarmed)
-	if cfg.cpuProfile != "" {
-		f, err := os.Create(cfg.cpuProfile)
-		if err != nil {
-			return fmt.Errorf("creating profile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("starting profile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := benchenv.StartCPUProfile(cfg.cpuProfile)
+	if err != nil {
+		return err
 	}
 	res.Kinds, err = measureSearch(ctx, ix, gen, cfg)
+	stopProfile()
 	if err != nil {
 		return err
 	}
