@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fedilens/fedilens/internal/consent"
+	"github.com/fedilens/fedilens/internal/markdown"
 	"github.com/fedilens/fedilens/internal/model"
 	"github.com/fedilens/fedilens/internal/sanitize"
 )
@@ -455,7 +456,7 @@ func (hc *hostCrawl) lemmyPost(v lemmyPostView, langs map[int64]string) (model.P
 	if v.Post.Body != nil {
 		body = *v.Post.Body
 	}
-	bodyHTML := markdownHTML(body)
+	bodyHTML := lemmyMarkdown.HTML(body)
 	doc := "<p><strong>" + html.EscapeString(strings.TrimSpace(v.Post.Name)) + "</strong></p>" + bodyHTML
 	links := sanitize.Links(bodyHTML)
 	if v.Post.URL != nil {
@@ -485,7 +486,7 @@ func (hc *hostCrawl) lemmyComment(v lemmyCommentView, langs map[int64]string) (m
 		!hc.lemmyItemURI(c.APID, c.Local) || c.Published.IsZero() {
 		return model.Post{}, false
 	}
-	bodyHTML := markdownHTML(c.Content)
+	bodyHTML := lemmyMarkdown.HTML(c.Content)
 	p := hc.lemmyBase(v.Creator, author, bodyHTML, c.APID, c.Published.Time, c.LanguageID, langs)
 	p.Kind = "note"
 	p.Sensitive = v.Post.NSFW
@@ -546,49 +547,6 @@ func uniqueSorted(in []string, n int) []string {
 	return out
 }
 
-// lemmyLinkRE matches Markdown links and images: [text](target) and
-// ![alt](target).
-var lemmyLinkRE = regexp.MustCompile(`(!?)\[([^\]\n]*)\]\(([^)\s]+)\)`)
-
-// lemmyParaRE separates Markdown paragraphs: a blank line.
-var lemmyParaRE = regexp.MustCompile(`\n[ \t]*\n`)
-
-// markdownHTML renders the Markdown subset the crawler keeps, safely:
-// everything is escaped (raw HTML shows as text), blank lines separate
-// paragraphs, line breaks stay, and links become anchors only when they
-// point to http(s); images become their alt text. The result still goes
-// through sanitize.HTML before it is stored.
-func markdownHTML(md string) string {
-	md = strings.ReplaceAll(md, "\r\n", "\n")
-	var b strings.Builder
-	for _, para := range lemmyParaRE.Split(strings.TrimSpace(md), -1) {
-		para = strings.TrimSpace(para)
-		if para == "" {
-			continue
-		}
-		b.WriteString("<p>")
-		last := 0
-		for _, m := range lemmyLinkRE.FindAllStringSubmatchIndex(para, -1) {
-			b.WriteString(lemmyInline(para[last:m[0]]))
-			text, target := para[m[4]:m[5]], para[m[6]:m[7]]
-			u, err := url.Parse(target)
-			switch {
-			case m[3] > m[2]: // an image: its alt text only
-				b.WriteString(html.EscapeString(text))
-			case err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil:
-				b.WriteString(`<a href="` + html.EscapeString(u.String()) + `" rel="nofollow noopener noreferrer">` + html.EscapeString(text) + `</a>`)
-			default:
-				b.WriteString(html.EscapeString(text))
-			}
-			last = m[1]
-		}
-		b.WriteString(lemmyInline(para[last:]))
-		b.WriteString("</p>")
-	}
-	return b.String()
-}
-
-// lemmyInline escapes text and keeps its line breaks.
-func lemmyInline(s string) string {
-	return strings.ReplaceAll(html.EscapeString(s), "\n", "<br>")
-}
+// lemmyMarkdown renders bodies and comments as lemmy-ui does (markdown-it
+// with html off and linkify on); its output goes through sanitize.
+var lemmyMarkdown = markdown.New(markdown.LemmyOptions())

@@ -37,22 +37,38 @@ func lemmyPersonFor(name, host string) lemmyPerson {
 	return lemmyPerson{ID: 7, Name: name, ActorID: "https://" + host + "/u/" + name, Local: true}
 }
 
-// TestMarkdownHTML: the Markdown subset renders safely: raw HTML is text,
-// only http(s) links become anchors, images become their alt text.
-func TestMarkdownHTML(t *testing.T) {
-	for _, tc := range []struct{ name, md, html string }{
-		{"plain", "Hello world", "<p>Hello world</p>"},
-		{"paragraphs and breaks", "one\ntwo\n\n three ", "<p>one<br>two</p><p>three</p>"},
-		{"link", "See [this](https://a.example/x?a=1&b=2).", `<p>See <a href="https://a.example/x?a=1&amp;b=2" rel="nofollow noopener noreferrer">this</a>.</p>`},
-		{"script tag", "<script>alert('x')</script>", "<p>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</p>"},
-		{"javascript link", "[click me](javascript:alert(document.cookie))", "<p>click me)</p>"},
-		{"image", "![tracker](https://t.example/p.gif)", "<p>tracker</p>"},
-		{"image with script", "![x](javascript:alert(1))", "<p>x)</p>"},
-		{"link with quotes", `[a](https://a.example/"onmouseover=x)`, `<p><a href="https://a.example/%22onmouseover=x" rel="nofollow noopener noreferrer">a</a></p>`},
-		{"empty", " \n\n ", ""},
+// TestLemmyMarkdown: bodies and comments are rendered as lemmy-ui renders
+// them (internal/markdown has the renderer's own tests), then sanitised:
+// what people read there is the stored text, its links the stored links,
+// and raw HTML is text, never markup.
+func TestLemmyMarkdown(t *testing.T) {
+	hc := &hostCrawl{host: "lm.example", scheme: "https"}
+	for _, tc := range []struct {
+		name, md, text string
+		links          []string
+	}{
+		{"bare URLs", "See https://news.example/a, and www.example.org.", "See https://news.example/a, and www.example.org.",
+			[]string{"http://www.example.org", "https://news.example/a"}},
+		{"blocks", "# Title\n\n> quoted *text*\n\n- one\n- [two](https://two.example/)", "Title\n\nquoted text\n\none\n\ntwo",
+			[]string{"https://two.example/"}},
+		{"raw HTML is text", "<b>bold</b> <script>alert(1)</script>", "<b>bold</b> <script>alert(1)</script>", []string{}},
+		{"URL in raw HTML", `<a href="https://evil.example/" style="position:fixed">styled</a>`,
+			`<a href="https://evil.example/" style="position:fixed">styled</a>`, []string{"https://evil.example/"}},
+		{"javascript link", "[click me](javascript:alert(document.cookie))", "[click me](javascript:alert(document.cookie))", []string{}},
+		{"image", "![tracker](https://t.example/p.gif) caption", "caption", []string{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.html, markdownHTML(tc.md))
+			v := lemmyCommentView{Creator: lemmyPersonFor("bob", "lm.example")}
+			v.Comment.ID, v.Comment.CreatorID, v.Comment.Content, v.Comment.Path = 12, 7, tc.md, "0.12"
+			v.Comment.Published, v.Comment.APID, v.Comment.Local = lemmyTime{time.Now()}, "https://lm.example/comment/12", true
+			p, ok := hc.lemmyComment(v, nil)
+			require.True(t, ok)
+			require.Equal(t, tc.text, p.Text)
+			require.Equal(t, tc.links, p.Links)
+			// Markup, as opposed to the same words shown as text.
+			for _, bad := range []string{"<script", "<img", "<b>", `href="javascript`, `style="`} {
+				require.NotContains(t, p.HTML, bad)
+			}
 		})
 	}
 }

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"html"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/fedilens/fedilens/internal/consent"
+	"github.com/fedilens/fedilens/internal/markdown"
 	"github.com/fedilens/fedilens/internal/model"
 	"github.com/fedilens/fedilens/internal/sanitize"
 )
@@ -380,35 +380,10 @@ func (pc *postCrawl) readPeerTubeAccount(ctx context.Context, user, acct string)
 	return out, false, nil
 }
 
-// Markdown, as far as a video description needs it: links in the
-// [text](url) form and bare http(s) URLs after white space.
-var (
-	ptMarkdownLink = regexp.MustCompile(`\[([^\[\]\n]{1,300})\]\((https?://[^\s()<>"]{1,1000})\)`)
-	ptBareURL      = regexp.MustCompile(`(^|[\s(])(https?://[^\s()<>"]{1,1000})`)
-	// ptOtherLink is a Markdown link to anything else (javascript:, data:):
-	// only its text is kept.
-	ptOtherLink = regexp.MustCompile(`\[([^\[\]\n]{1,300})\]\((?:[^()\n]|\([^()\n]*\))*\)`)
-)
-
-// peerTubeHTML renders a Markdown description as HTML for the sanitiser:
-// paragraphs at blank lines, line breaks, http(s) links. Raw HTML in the
-// description is left to sanitize.HTML, which drops scripts, handlers and
-// non-http(s) links.
-func peerTubeHTML(md string) string {
-	md = strings.ReplaceAll(md, "\r\n", "\n")
-	var b strings.Builder
-	for _, para := range strings.Split(md, "\n\n") {
-		para = strings.TrimSpace(para)
-		if para == "" {
-			continue
-		}
-		para = ptMarkdownLink.ReplaceAllString(para, `<a href="$2">$1</a>`)
-		para = ptBareURL.ReplaceAllString(para, `$1<a href="$2">$2</a>`)
-		para = ptOtherLink.ReplaceAllString(para, "$1")
-		b.WriteString("<p>" + strings.ReplaceAll(para, "\n", "<br>") + "</p>")
-	}
-	return b.String()
-}
+// peerTubeMarkdown renders video descriptions as PeerTube does (its
+// client's text rules: markdown-it, html off, linkify and breaks on); its
+// output goes through sanitize.
+var peerTubeMarkdown = markdown.New(markdown.PeerTubeOptions())
 
 // peerTubeToPost converts a video of this host with the given description
 // (the listed one or the full one). Videos whose URL or author is not on
@@ -423,7 +398,7 @@ func (hc *hostCrawl) peerTubeToPost(v peerTubeVideo, description string) (model.
 		return model.Post{}, false
 	}
 	name := sanitize.PlainLine(v.Name, 500)
-	body := sanitize.HTML("<p>" + html.EscapeString(name) + "</p>" + peerTubeHTML(description))
+	body := sanitize.HTML("<p>" + html.EscapeString(name) + "</p>" + peerTubeMarkdown.HTML(description))
 	text, links := sanitize.TextLinks(body)
 	p := model.Post{
 		URI:        v.URL,

@@ -3,7 +3,6 @@ package fedisim
 import (
 	"html"
 	"math/big"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -274,20 +273,13 @@ func shortUUID(u string) string {
 	return string(out)
 }
 
-// ptLinkRE finds the links of a video description: PeerTube's Markdown
-// makes a link of every http(s) URL after white space or an opening
-// parenthesis (bare URLs and [text](url) targets); raw HTML is not
-// rendered, so a URL inside an attribute is none.
-var ptLinkRE = regexp.MustCompile(`(?:^|[\s(])(https?://[^\s()<>"]+)`)
-
 // peerTubePostTruth sets what the truth of a video differs in from the
-// generic post: its links are those of its Markdown description.
+// generic post: its links are those PeerTube shows in its Markdown
+// description (markdownItLinks; the title is plain text).
 func peerTubePostTruth(in *instance, p *PostTruth) {
 	if in.kind != swPeerTube {
 		return
 	}
-	p.Links = nil
-	for _, m := range ptLinkRE.FindAllStringSubmatch(html.UnescapeString(p.ContentHTML), -1) {
-		p.Links = append(p.Links, m[1])
-	}
+	_, desc, _ := strings.Cut(p.ContentHTML, "</p><p>")
+	p.Links = sortedLinks(markdownItLinks(html.UnescapeString(strings.TrimSuffix(desc, "</p>"))))
 }

@@ -1,11 +1,8 @@
 package fedisim
 
 import (
-	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/fedilens/fedilens/internal/model"
 )
@@ -77,7 +74,7 @@ func (w *world) lemmyPersonsTruth(in *instance, epoch int) []AccountTruth {
 				continue
 			}
 			uri := "https://" + in.host + "/post/" + strconv.Itoa(pst.id)
-			links := markdownLinks(pst.body)
+			links := markdownItLinks(pst.body)
 			if pst.url != "" {
 				links = append(links, pst.url)
 			}
@@ -101,30 +98,11 @@ func (w *world) lemmyPersonsTruth(in *instance, epoch int) []AccountTruth {
 				ID: strconv.Itoa(cm.id), URI: uri, URL: uri, Author: acct, Visibility: "public",
 				Language: lemmyLangCode(cm.lang), ContentHTML: cm.content, Created: cm.created,
 				Sensitive: cm.post.nsfw, Kind: "note", InReplyTo: reply, Replies: c.childCount(cm),
-				Favourites: cm.up, Links: sortedLinks(markdownLinks(cm.content)),
+				Favourites: cm.up, Links: sortedLinks(markdownItLinks(cm.content)),
 			})
 		}
 		sort.SliceStable(at.Posts, func(i, j int) bool { return at.Posts[i].Created.After(at.Posts[j].Created) })
 		out = append(out, at)
-	}
-	return out
-}
-
-var mdLinkRE = regexp.MustCompile(`\]\(([^)\s]+)\)`)
-
-// markdownLinks returns the http(s) targets of the Markdown links (not
-// images) in s.
-func markdownLinks(s string) []string {
-	var out []string
-	for _, m := range mdLinkRE.FindAllStringSubmatchIndex(s, -1) {
-		open := strings.LastIndex(s[:m[0]], "[")
-		if open > 0 && s[open-1] == '!' {
-			continue
-		}
-		href := s[m[2]:m[3]]
-		if u, err := url.Parse(href); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
-			out = append(out, u.String())
-		}
 	}
 	return out
 }
