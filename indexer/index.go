@@ -67,6 +67,10 @@ type Options struct {
 	// CompactSegments is the fewest segments worth compacting (0 means
 	// DefaultCompactSegments).
 	CompactSegments int
+	// LockTimeout is how long Open waits for another process to release
+	// the index before it fails with ErrLocked (0 means 2 s): a command
+	// that must not run beside a running fedilens asks with a short one.
+	LockTimeout time.Duration
 }
 
 // Defaults of the compaction options.
@@ -150,13 +154,23 @@ func Open(opts Options) (*Index, error) {
 		idx bleve.Index
 		err error
 	)
+	// A reindex interrupted between its two renames left no index in
+	// Dir but its complete new one beside it: that one, not a new empty
+	// index, is Dir's (rebuild.go).
+	if _, err := finishInterruptedReindex(opts.Dir, log); err != nil {
+		return nil, err
+	}
 	switch {
 	case opts.Dir == "":
 		idx, err = bleve.NewMemOnly(NewMapping())
 	default:
 		// Another process holding the index must give an error, not a
 		// wait forever on the lock file.
-		cfg := map[string]any{"bolt_timeout": lockTimeout.String()}
+		timeout := lockTimeout
+		if opts.LockTimeout > 0 {
+			timeout = opts.LockTimeout
+		}
+		cfg := map[string]any{"bolt_timeout": timeout.String()}
 		if _, statErr := os.Stat(filepath.Join(opts.Dir, "index_meta.json")); statErr == nil {
 			idx, err = bleve.OpenUsing(opts.Dir, cfg)
 		} else {

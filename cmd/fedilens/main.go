@@ -6,7 +6,7 @@
 //
 //	fedilens <command> [flags]
 //
-// Commands: run, crawl, serve, export, sim, optout, forget, version. Every command takes
+// Commands: run, crawl, serve, export, sim, optout, forget, reindex, version. Every command takes
 // --help.
 package main
 
@@ -36,6 +36,7 @@ Commands:
   export   write a dated dataset snapshot
   optout   add, remove or list the hosts whose admins opted out
   forget   remove an author's or an instance's posts at once, and keep them out
+  reindex  rebuild the search index with the current mapping (--check: is it needed?)
   sim      serve the simulated fediverse alone (demos, tests, benchmarks)
   version  print the version
 
@@ -57,6 +58,7 @@ var commands = []command{
 	{"sim", runSim},
 	{"optout", runOptOut},
 	{"forget", runForget},
+	{"reindex", runReindex},
 }
 
 func main() {
