@@ -48,6 +48,7 @@ type config struct {
 	postScale  int
 	cpuProfile string
 	simProfile string
+	prerender  bool
 	out        string
 	quick      bool
 	benchenv.CrawlFlags
@@ -63,6 +64,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.postScale, "post-scale", 32, "fedisim PostScale: multiplies the posts of every account")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "have the crawler write a CPU profile of its run to this file (go tool pprof); the figures then include the profiler's cost")
 	fs.StringVar(&c.simProfile, "simprofile", "", "write a CPU profile of the bench process (the simulator serving the crawl) during the crawl to this file")
+	fs.BoolVar(&c.prerender, "prerender", true, "have the simulator render its Mastodon API entities before the clock starts (false: render while serving, on the crawler's cores)")
 	fs.StringVar(&c.out, "out", "", "Markdown file whose \"Ingest\" section is written or replaced (empty: print only)")
 	fs.BoolVar(&c.quick, "quick", false, "small smoke run: 300 instances, post scale 4 (explicit flags win)")
 	c.CrawlFlags.Register(fs, "crawler log, both indexes")

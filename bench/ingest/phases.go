@@ -30,6 +30,9 @@ type crawlResult struct {
 	Requests              int // entries in the simulator's request log
 	Conns                 int // connections (TLS handshakes) the simulator accepted
 	Load                  float64
+	// Prerender is how long the simulator took to render its Mastodon
+	// API entities before the clock started (0: not prerendered).
+	Prerender time.Duration
 	// Truth is len(Truth.Posts): the posts a correct crawl stores;
 	// SimPosts all the simulator's posts, public or not.
 	Truth, SimPosts int
@@ -62,6 +65,12 @@ func (b *bench) crawl(ctx context.Context, res *results) ([]model.Post, error) {
 	}
 	defer env.Close()
 	r := &res.Crawl
+	if cfg.prerender {
+		t0 := time.Now()
+		env.Sim.Prerender()
+		r.Prerender = time.Since(t0)
+		b.log.Info("simulator prerendered", "took", r.Prerender.Round(time.Millisecond))
+	}
 	truth := env.Sim.Truth()
 	want := map[string]bool{}
 	for _, p := range truth.Posts(env.Sim.Seeds(), time.Time{}) {

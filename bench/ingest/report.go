@@ -82,6 +82,7 @@ func renderSection(res results) string {
 		{"crawler CPU time: user", secs(c.User)},
 		{"crawler CPU time: system", secs(c.System)},
 		{"simulator CPU time during the crawl", secs(c.SimCPU)},
+		{"simulator prerendering before the clock (wall)", prerenderText(c.Prerender)},
 		{"ClickHouse CPU time during the crawl", cpuText(c.ClickHouseCPU)},
 		{"Bleve alone CPU time", cpuText(a.CPU)},
 		{"CPU time per 1,000 posts: end to end (crawler, simulator, ClickHouse)", perThousand(c.User+c.System+c.SimCPU+max(0, c.ClickHouseCPU), c.Bleve)},
@@ -103,6 +104,11 @@ func renderSection(res results) string {
 	w("process's VmHWM after a reset (it includes the dumped posts, held in memory, and the resident set before).\n")
 	w("Both runs are bound by CPU on this machine: the end-to-end run shares its cores with the simulator, which plays\n")
 	w("every remote server, so its posts per second follow the CPU time per 1,000 posts of all three processes.\n")
+	w("The simulator stands for remote servers, whose CPU is not the crawler's; with -prerender (the default) it renders\n")
+	w("every Mastodon API Status and Account before the clock starts, as a remote server has its pages before anyone\n")
+	w("asks, and serves those bytes (the same bytes it renders cold: internal/fedisim TestPrerenderServesTheSameBytes).\n")
+	w("Its remaining CPU time during the crawl (HTTP, TLS, the other programs' APIs) still counts against the crawl.\n")
+	w("`-prerender=false` measures with a cold simulator.\n")
 	return b.String()
 }
 
@@ -117,6 +123,13 @@ func perThousand(d time.Duration, n int) string {
 func cpuText(d time.Duration) string {
 	if d < 0 {
 		return "unknown"
+	}
+	return fmt.Sprintf("%.1f s", d.Seconds())
+}
+
+func prerenderText(d time.Duration) string {
+	if d == 0 {
+		return "off (-prerender=false)"
 	}
 	return fmt.Sprintf("%.1f s", d.Seconds())
 }

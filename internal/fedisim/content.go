@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -35,6 +37,8 @@ type account struct {
 	// gone: the account was deleted (an epoch change); planted: it was
 	// added for the relevance cases and is exempt from epoch changes.
 	gone, planted bool
+	// rendered caches the account's Mastodon Account JSON (render.go).
+	rendered atomic.Pointer[renderedJSON]
 }
 
 // mention is a mention of another account inside a post.
@@ -68,6 +72,8 @@ type post struct {
 	poll      *poll
 	kind      string // note, article, question
 	gone      bool
+	// rendered caches the post's Mastodon Status JSON (render.go).
+	rendered atomic.Pointer[renderedJSON]
 }
 
 // target is what a content path serves.
@@ -95,6 +101,10 @@ type content struct {
 	gonePosts    []*post
 	// nextSeq is the next unused post sequence number.
 	nextSeq int
+	// public lists the visibility=public posts, newest first, built on
+	// first use (render.go): the local timeline pages through it.
+	publicOnce sync.Once
+	public     []*post
 }
 
 var usernames = []string{

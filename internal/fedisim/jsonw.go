@@ -45,7 +45,7 @@ var (
 // encodeJSON writes v in style st.
 func encodeJSON(v any, st jsonStyle) []byte {
 	var b bytes.Buffer
-	b.Grow(512)
+	b.Grow(sizeHint(v))
 	writeValue(&b, v, st)
 	if st.indent != "" {
 		var out bytes.Buffer
@@ -54,6 +54,24 @@ func encodeJSON(v any, st jsonStyle) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// sizeHint guesses the encoded size of v: exact for a page of prerendered
+// entities (render.go), which then is written without growing the buffer.
+func sizeHint(v any) int {
+	a, ok := v.(arr)
+	if !ok {
+		return 512
+	}
+	n := 2
+	for _, e := range a {
+		if r, ok := e.(rawJSON); ok {
+			n += len(r) + 1
+		} else {
+			n += 256
+		}
+	}
+	return n
 }
 
 func writeValue(b *bytes.Buffer, v any, st jsonStyle) {

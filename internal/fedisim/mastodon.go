@@ -71,18 +71,27 @@ func (s *Sim) routeMastodonAPI(w http.ResponseWriter, r *http.Request, in *insta
 
 // mastoJSON writes a Mastodon-API JSON answer in the program's style.
 func mastoJSON(w http.ResponseWriter, in *instance, status int, v any) {
+	st, ct := mastoStyle(in)
+	if in.kind == swGoToSocial {
+		w.Header().Set("X-Robots-Tag", "noindex, nofollow")
+	}
+	writeJSON(w, status, encodeJSON(v, st), ct)
+}
+
+// mastoStyle is the JSON style and content type of the instance's
+// Mastodon API.
+func mastoStyle(in *instance) (jsonStyle, string) {
 	st, ct := styleCompact, "application/json; charset=utf-8"
 	switch in.kind {
 	case swGoToSocial:
 		ct = "application/json"
-		w.Header().Set("X-Robots-Tag", "noindex, nofollow")
 	case swPixelfed, swFriendica:
 		st = stylePHP
 	case swSnac:
 		st.indent = "    "
 		ct = "application/json"
 	}
-	writeJSON(w, status, encodeJSON(v, st), ct)
+	return st, ct
 }
 
 func (s *Sim) serveInstanceV1(w http.ResponseWriter, in *instance) {
@@ -357,20 +366,14 @@ func (s *Sim) servePublicTimeline(w http.ResponseWriter, r *http.Request, in *in
 			return
 		}
 	}
-	c := s.world.contentOf(in)
-	var public []*post
-	for _, pst := range c.posts {
-		if pst.visibility == "public" {
-			public = append(public, pst)
-		}
-	}
+	public := s.world.contentOf(in).publicPosts()
 	if q.Get("only_media") == "true" {
 		public = nil
 	}
 	page := pagePosts(public, parsePage(q, defaultPageLimit, maxPageLimit))
 	out := make(arr, 0, len(page))
 	for _, pst := range page {
-		out = append(out, s.statusJSON(in, pst))
+		out = append(out, s.statusRaw(in, pst))
 	}
 	if len(page) > 0 {
 		base := "https://" + in.host + "/api/v1/timelines/public?"
@@ -400,17 +403,12 @@ func cloneValues(v url.Values) url.Values {
 func (s *Sim) serveDirectory(w http.ResponseWriter, r *http.Request, in *instance) {
 	q := r.URL.Query()
 	p := parsePage(q, 40, 80)
-	var list arr
-	for _, a := range directoryAccounts(s.world.contentOf(in), q.Get("order")) {
-		list = append(list, s.accountJSON(in, a))
-	}
-	if p.offset >= len(list) {
-		list = arr{}
-	} else {
-		list = list[p.offset:]
-	}
-	if len(list) > p.limit {
-		list = list[:p.limit]
+	accounts := directoryAccounts(s.world.contentOf(in), q.Get("order"))
+	accounts = accounts[min(p.offset, len(accounts)):]
+	accounts = accounts[:min(p.limit, len(accounts))]
+	list := make(arr, 0, len(accounts))
+	for _, a := range accounts {
+		list = append(list, s.accountRaw(in, a))
 	}
 	mastoJSON(w, in, http.StatusOK, list)
 }
@@ -420,7 +418,7 @@ func (s *Sim) serveAccountLookup(w http.ResponseWriter, r *http.Request, in *ins
 	acct = strings.TrimSuffix(acct, "@"+in.host)
 	for _, a := range s.world.contentOf(in).accounts {
 		if a.username == acct {
-			mastoJSON(w, in, http.StatusOK, s.accountJSON(in, a))
+			mastoJSON(w, in, http.StatusOK, s.accountRaw(in, a))
 			return
 		}
 	}
@@ -507,7 +505,7 @@ func (s *Sim) statusJSON(in *instance, pst *post) obj {
 		{"language", lang}, {"uri", pst.uri}, {"url", pst.url},
 		{"replies_count", pst.replies}, {"reblogs_count", pst.reblogs}, {"favourites_count", pst.favourites},
 		{"edited_at", nil}, {"content", pst.contentHTML}, {"reblog", nil},
-		{"account", s.accountJSON(in, pst.author)},
+		{"account", s.accountRaw(in, pst.author)},
 		{"media_attachments", mediaJSON(pst)}, {"mentions", mentions}, {"tags", tags}, {"emojis", arr{}},
 		{"card", nil}, {"poll", pollJSON(pst, s.opts.Now)},
 	}

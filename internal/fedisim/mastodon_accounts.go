@@ -60,7 +60,7 @@ func (s *Sim) routeMastodonAccounts(w http.ResponseWriter, r *http.Request, in *
 	if sub == "status" {
 		for _, pst := range c.posts {
 			if pst.id == id && (pst.visibility == "public" || pst.visibility == "unlisted") {
-				mastoJSON(w, in, http.StatusOK, s.statusJSON(in, pst))
+				mastoJSON(w, in, http.StatusOK, s.statusRaw(in, pst))
 				return true
 			}
 		}
@@ -78,7 +78,7 @@ func (s *Sim) routeMastodonAccounts(w http.ResponseWriter, r *http.Request, in *
 	case a == nil:
 		mastoJSON(w, in, http.StatusNotFound, obj{{"error", "Record not found"}})
 	case sub == "":
-		mastoJSON(w, in, http.StatusOK, s.accountJSON(in, a))
+		mastoJSON(w, in, http.StatusOK, s.accountRaw(in, a))
 	default:
 		s.serveAccountStatuses(w, r, in, a)
 	}
@@ -112,7 +112,7 @@ func (s *Sim) serveAccountStatuses(w http.ResponseWriter, r *http.Request, in *i
 	page := pagePosts(list, parsePage(q, defaultPageLimit, maxPageLimit))
 	out := make(arr, 0, len(page))
 	for _, pst := range page {
-		out = append(out, s.statusJSON(in, pst))
+		out = append(out, s.statusRaw(in, pst))
 	}
 	if len(page) > 0 {
 		base := "https://" + in.host + "/api/v1/accounts/" + a.id + "/statuses?"
