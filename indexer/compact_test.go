@@ -64,3 +64,30 @@ func TestCompactNever(t *testing.T) {
 		require.NoError(t, ix.Close())
 	}
 }
+
+// TestIdleCompactionIsOnDisk: an index closed as soon as the idle
+// compaction counts as done reopens compacted (Compact alone returns
+// before the merged snapshot is recorded on disk).
+func TestIdleCompactionIsOnDisk(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ix, err := Open(Options{Dir: dir, CompactAfterIdle: 100 * time.Millisecond, CompactSegments: 1})
+	require.NoError(t, err)
+	for b := range 12 {
+		var posts []model.Post
+		for i := range 50 {
+			posts = append(posts, model.Post{URI: fmt.Sprintf("https://k.example/d/%d-%d", b, i), Host: "k.example",
+				Text: "compaction on disk", Created: time.Date(2026, 9, 1, b, i, 0, 0, time.UTC)})
+		}
+		require.NoError(t, ix.Index(ctx, posts))
+	}
+	require.Eventually(t, func() bool { return testutil.ToFloat64(ix.metrics.compactions) == 1 }, 20*time.Second, time.Millisecond)
+	require.NoError(t, ix.Close())
+	ix, err = Open(Options{Dir: dir, CompactAfterIdle: -1})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, ix.Close()) }()
+	require.Equal(t, 1, ix.Segments())
+	r, err := ix.Search(ctx, model.SearchQuery{Q: "compaction"})
+	require.NoError(t, err)
+	require.Equal(t, uint64(600), r.Total)
+}
