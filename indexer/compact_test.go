@@ -22,14 +22,7 @@ func TestCompactWhenIdle(t *testing.T) {
 	ix, err := Open(Options{Dir: t.TempDir(), CompactAfterIdle: 200 * time.Millisecond, CompactSegments: 1})
 	require.NoError(t, err)
 	defer ix.Close()
-	for b := range 12 {
-		var posts []model.Post
-		for i := range 20 {
-			posts = append(posts, model.Post{URI: fmt.Sprintf("https://k.example/p/%d-%d", b, i), Host: "k.example",
-				Text: "compaction test", Created: time.Date(2026, 9, 1, b, i, 0, 0, time.UTC)})
-		}
-		require.NoError(t, ix.Index(ctx, posts))
-	}
+	indexBatches(t, ix, "p", 12, 20, "compaction test")
 	require.Eventually(t, func() bool { return testutil.ToFloat64(ix.metrics.compactions) == 1 }, 20*time.Second, 20*time.Millisecond)
 	require.Equal(t, 1, ix.Segments())
 	require.Eventually(t, func() bool {
@@ -73,14 +66,7 @@ func TestIdleCompactionIsOnDisk(t *testing.T) {
 	dir := t.TempDir()
 	ix, err := Open(Options{Dir: dir, CompactAfterIdle: 100 * time.Millisecond, CompactSegments: 1})
 	require.NoError(t, err)
-	for b := range 12 {
-		var posts []model.Post
-		for i := range 50 {
-			posts = append(posts, model.Post{URI: fmt.Sprintf("https://k.example/d/%d-%d", b, i), Host: "k.example",
-				Text: "compaction on disk", Created: time.Date(2026, 9, 1, b, i, 0, 0, time.UTC)})
-		}
-		require.NoError(t, ix.Index(ctx, posts))
-	}
+	indexBatches(t, ix, "d", 12, 50, "compaction on disk")
 	require.Eventually(t, func() bool { return testutil.ToFloat64(ix.metrics.compactions) == 1 }, 20*time.Second, time.Millisecond)
 	require.NoError(t, ix.Close())
 	ix, err = Open(Options{Dir: dir, CompactAfterIdle: -1})
@@ -90,4 +76,18 @@ func TestIdleCompactionIsOnDisk(t *testing.T) {
 	r, err := ix.Search(ctx, model.SearchQuery{Q: "compaction"})
 	require.NoError(t, err)
 	require.Equal(t, uint64(600), r.Total)
+}
+
+// indexBatches indexes batches calls of per posts each (one segment per
+// call), with URIs under https://k.example/<path>/ and the text given.
+func indexBatches(t *testing.T, ix *Index, path string, batches, per int, text string) {
+	t.Helper()
+	for b := range batches {
+		var posts []model.Post
+		for i := range per {
+			posts = append(posts, model.Post{URI: fmt.Sprintf("https://k.example/%s/%d-%d", path, b, i), Host: "k.example",
+				Text: text, Created: time.Date(2026, 9, 1, b, i, 0, 0, time.UTC)})
+		}
+		require.NoError(t, ix.Index(context.Background(), posts))
+	}
 }

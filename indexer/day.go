@@ -70,14 +70,19 @@ func (ix *Index) dateQuery(since, until time.Time) query.Query {
 // keep the mapping they were created with, so a field added later is
 // missing from older indexes (and from their new documents too).
 func hasField(m mapping.IndexMapping, field string) bool {
+	return postField(m, field) != nil
+}
+
+// postField returns the mapping of a post field, nil when m does not map
+// it (or is not an index mapping of this package's kind).
+func postField(m mapping.IndexMapping, field string) *mapping.DocumentMapping {
 	im, ok := m.(*mapping.IndexMappingImpl)
 	if !ok {
-		return false
+		return nil
 	}
 	dm, ok := im.TypeMapping[docType]
 	if !ok || dm == nil {
-		return false
+		return nil
 	}
-	_, ok = dm.Properties[field]
-	return ok
+	return dm.Properties[field]
 }

@@ -83,16 +83,8 @@ func mappingFeatures(m mapping.IndexMapping) Features {
 
 // fieldStored reports whether the mapping stores a post field.
 func fieldStored(m mapping.IndexMapping, field string) bool {
-	im, ok := m.(*mapping.IndexMappingImpl)
-	if !ok {
-		return false
-	}
-	dm, ok := im.TypeMapping[docType]
-	if !ok || dm == nil {
-		return false
-	}
-	p, ok := dm.Properties[field]
-	return ok && p != nil && len(p.Fields) > 0 && p.Fields[0].Store
+	p := postField(m, field)
+	return p != nil && len(p.Fields) > 0 && p.Fields[0].Store
 }
 
 // Missing lists, for people, what the index lacks of the current mapping
@@ -173,7 +165,7 @@ func Inspect(opts Options) (Inspection, error) {
 	if err != nil {
 		return Inspection{}, fmt.Errorf("inspecting %s: %w", opts.Dir, err)
 	}
-	if in.Bytes, err = dirSize(opts.Dir); err != nil {
+	if in.Bytes, err = DirSize(opts.Dir); err != nil {
 		return Inspection{}, fmt.Errorf("inspecting %s: %w", opts.Dir, err)
 	}
 	return in, nil
@@ -503,7 +495,7 @@ func Reindex(ctx context.Context, dir string, opts ReindexOptions) (ReindexResul
 	if res.Removed, err = removeLeftovers(dir); err != nil {
 		return res, err
 	}
-	if res.OldBytes, err = dirSize(dir); err != nil {
+	if res.OldBytes, err = DirSize(dir); err != nil {
 		return res, fmt.Errorf("reindexing %s: %w", dir, err)
 	}
 	stamp, err := freeStamp(dir, now().UTC())
@@ -554,7 +546,7 @@ func Reindex(ctx context.Context, dir string, opts ReindexOptions) (ReindexResul
 		return res, fmt.Errorf("reindexing %s: %w", dir, err)
 	}
 	res.OldDir = old
-	if res.NewBytes, err = dirSize(dir); err != nil {
+	if res.NewBytes, err = DirSize(dir); err != nil {
 		return res, fmt.Errorf("reindexing %s: %w", dir, err)
 	}
 	res.Took = time.Since(t0)
@@ -660,8 +652,9 @@ func freeStamp(dir string, t time.Time) (string, error) {
 	return "", fmt.Errorf("reindexing %s: no free name for the new index", dir)
 }
 
-// dirSize is the size of the regular files under dir.
-func dirSize(dir string) (int64, error) {
+// DirSize is the size of the regular files under dir: an index on disk
+// (reindex's sizes, the benchmarks').
+func DirSize(dir string) (int64, error) {
 	var n int64
 	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -229,7 +229,7 @@ func indexThrough(ctx context.Context, dir string, gen *indexbench.Generator, cf
 		return fmt.Errorf("indexing through the indexer: %w", err)
 	}
 	res.IndexerRSS = peakRSS()
-	res.Indexer.DiskBytes, err = indexbench.DirSize(dir)
+	res.Indexer.DiskBytes, err = indexer.DirSize(dir)
 	return err
 }
 

@@ -3,8 +3,6 @@ package indexbench
 import (
 	"context"
 	"fmt"
-	"io/fs"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -74,7 +72,7 @@ func IndexWith(ctx context.Context, dir string, m mapping.IndexMapping, n int, d
 	if err := idx.Close(); err != nil {
 		return res, fmt.Errorf("closing bleve index: %w", err)
 	}
-	res.DiskBytes, err = DirSize(dir)
+	res.DiskBytes, err = indexer.DirSize(dir)
 	return res, err
 }
 
@@ -112,26 +110,4 @@ func ThroughIndexer(ctx context.Context, ix *indexer.Index, n, feeders, chunk in
 	}
 	wg.Wait()
 	return Result{Docs: n, Elapsed: time.Since(start)}, firstErr
-}
-
-// DirSize is the total size of the regular files under dir.
-func DirSize(dir string) (int64, error) {
-	var total int64
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			total += info.Size()
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("measuring %s: %w", dir, err)
-	}
-	return total, nil
 }

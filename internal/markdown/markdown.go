@@ -837,15 +837,21 @@ func continuations(b []byte) bool {
 // the one Lemmy shows; goldmark writes the rest of the footnotes.
 type footnoteRenderer struct{}
 
+// footnoteIDs are a footnote's number and the id of one reference to it
+// (the first "fnref:N", the later ones "fnrefR:N"), as goldmark numbers them.
+func footnoteIDs(index, refIndex int) (number, ref string) {
+	number = strconv.Itoa(index)
+	if refIndex > 0 {
+		return number, "fnref" + strconv.Itoa(refIndex) + ":" + number
+	}
+	return number, "fnref:" + number
+}
+
 func (footnoteRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(extast.KindFootnoteLink, func(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
 		if entering {
 			n := node.(*extast.FootnoteLink)
-			is := strconv.Itoa(n.Index)
-			ref := "fnref:" + is
-			if n.RefIndex > 0 {
-				ref = "fnref" + strconv.Itoa(n.RefIndex) + ":" + is
-			}
+			is, ref := footnoteIDs(n.Index, n.RefIndex)
 			_, _ = w.WriteString(`<sup class="footnote-ref"><a href="#fn:` + is + `" id="` + ref + `">[` + is + `]</a></sup>`)
 		}
 		return ast.WalkContinue, nil
@@ -853,11 +859,7 @@ func (footnoteRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(extast.KindFootnoteBacklink, func(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
 		if entering {
 			n := node.(*extast.FootnoteBacklink)
-			is := strconv.Itoa(n.Index)
-			ref := "fnref:" + is
-			if n.RefIndex > 0 {
-				ref = "fnref" + strconv.Itoa(n.RefIndex) + ":" + is
-			}
+			_, ref := footnoteIDs(n.Index, n.RefIndex)
 			_, _ = w.WriteString(` <a href="#` + ref + `" class="footnote-backref">` + "\u21a9\ufe0e" + `</a>`)
 		}
 		return ast.WalkContinue, nil
