@@ -58,10 +58,7 @@ func (ix *Index) maintain(ctx context.Context) {
 		}
 		if n := ix.Segments(); n >= ix.opts.CompactSegments {
 			t0 := time.Now()
-			// Fully: Compact alone merges only what is on disk and
-			// returns before the merged snapshot is recorded, so an
-			// index closed soon after could reopen uncompacted.
-			if err := ix.compactFully(ctx); err != nil {
+			if err := ix.Compact(ctx); err != nil {
 				if ctx.Err() == nil {
 					ix.log.Warn("index compaction failed", "segments", n, "err", err)
 				}

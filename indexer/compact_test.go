@@ -58,26 +58,6 @@ func TestCompactNever(t *testing.T) {
 	}
 }
 
-// TestIdleCompactionIsOnDisk: an index closed as soon as the idle
-// compaction counts as done reopens compacted (Compact alone returns
-// before the merged snapshot is recorded on disk).
-func TestIdleCompactionIsOnDisk(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	ix, err := Open(Options{Dir: dir, CompactAfterIdle: 100 * time.Millisecond, CompactSegments: 1})
-	require.NoError(t, err)
-	indexBatches(t, ix, "d", 12, 50, "compaction on disk")
-	require.Eventually(t, func() bool { return testutil.ToFloat64(ix.metrics.compactions) == 1 }, 20*time.Second, time.Millisecond)
-	require.NoError(t, ix.Close())
-	ix, err = Open(Options{Dir: dir, CompactAfterIdle: -1})
-	require.NoError(t, err)
-	defer func() { require.NoError(t, ix.Close()) }()
-	require.Equal(t, 1, ix.Segments())
-	r, err := ix.Search(ctx, model.SearchQuery{Q: "compaction"})
-	require.NoError(t, err)
-	require.Equal(t, uint64(600), r.Total)
-}
-
 // indexBatches indexes batches calls of per posts each (one segment per
 // call), with URIs under https://k.example/<path>/ and the text given.
 func indexBatches(t *testing.T, ix *Index, path string, batches, per int, text string) {
