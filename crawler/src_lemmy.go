@@ -457,17 +457,16 @@ func (hc *hostCrawl) lemmyPost(v lemmyPostView, langs map[int64]string) (model.P
 		body = *v.Post.Body
 	}
 	bodyHTML := lemmyMarkdown.HTML(body)
+	// The title is escaped text: doc's links are the body's.
 	doc := "<p><strong>" + html.EscapeString(strings.TrimSpace(v.Post.Name)) + "</strong></p>" + bodyHTML
-	links := sanitize.Links(bodyHTML)
-	if v.Post.URL != nil {
-		if u, err := url.Parse(strings.TrimSpace(*v.Post.URL)); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil {
-			links = append(links, u.String())
-		}
-	}
 	p := hc.lemmyBase(v.Creator, author, doc, v.Post.APID, v.Post.Published.Time, v.Post.LanguageID, langs)
 	p.Kind = "page"
 	p.Sensitive = v.Post.NSFW
-	p.Links = uniqueSorted(links, sanitize.MaxLinks)
+	if v.Post.URL != nil {
+		if u, err := url.Parse(strings.TrimSpace(*v.Post.URL)); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil {
+			p.Links = uniqueSorted(append(p.Links, u.String()), sanitize.MaxLinks)
+		}
+	}
 	if n := v.Counts.Comments.v; n != nil {
 		p.Replies = *n
 	}
@@ -506,8 +505,8 @@ func (hc *hostCrawl) lemmyComment(v lemmyCommentView, langs map[int64]string) (m
 	return p, true
 }
 
-// lemmyBase fills what posts and comments share; Links are doc's, which
-// a comment keeps (doc is its body) and a post replaces.
+// lemmyBase fills what posts and comments share; Links are doc's, to
+// which a link post adds its url.
 func (hc *hostCrawl) lemmyBase(creator lemmyPerson, author, doc, apID string, created time.Time, lang int64, langs map[int64]string) model.Post {
 	name := creator.Name
 	if creator.DisplayName != nil && strings.TrimSpace(*creator.DisplayName) != "" {

@@ -87,7 +87,7 @@ type Index struct {
 	metrics *metrics
 
 	// legacySort is set for an index created before the sort key (see
-	// hasSortKey): it is sorted by creation time and _id.
+	// Features.SortKey): it is sorted by creation time and _id.
 	legacySort bool
 	// hasDay is set for an index with the day field (see dateQuery).
 	hasDay bool
@@ -171,7 +171,7 @@ func Open(opts Options) (*Index, error) {
 			timeout = opts.LockTimeout
 		}
 		cfg := map[string]any{"bolt_timeout": timeout.String()}
-		if _, statErr := os.Stat(filepath.Join(opts.Dir, "index_meta.json")); statErr == nil {
+		if Exists(opts.Dir) {
 			idx, err = bleve.OpenUsing(opts.Dir, cfg)
 		} else {
 			if mkErr := os.MkdirAll(filepath.Dir(opts.Dir), 0o750); mkErr != nil {
@@ -200,17 +200,16 @@ func Open(opts Options) (*Index, error) {
 		}
 	}
 	ix.families.Store(&fams)
-	ix.hasDay = hasField(idx.Mapping(), fieldDay)
-	if ix.hasPairs = hasField(idx.Mapping(), fieldOf(fieldPhrase, "en")); !ix.hasPairs {
-		log.Warn("search index predates the word-pair field: phrase searches use the slower plain phrase query until the index is rebuilt", "dir", opts.Dir)
+	f := mappingFeatures(idx.Mapping())
+	ix.hasDay, ix.hasPairs, ix.legacySort = f.DayNumber, f.WordPairs, !f.SortKey
+	if !f.WordPairs || !f.SortKey {
+		log.Warn("search index predates parts of the current mapping: those searches take slower paths until it is rebuilt (fedilens reindex)",
+			"dir", opts.Dir, "missing", f.Missing())
 	}
 	if adv, err := idx.Advanced(); err != nil {
 		ix.bleveFacets = true
 	} else if _, ok := adv.(*scorch.Scorch); !ok {
 		ix.bleveFacets = true
-	}
-	if ix.legacySort = !hasSortKey(idx.Mapping()); ix.legacySort {
-		log.Warn("search index predates the sort key: newest-first and paged searches use the slower former sort until the index is rebuilt", "dir", opts.Dir)
 	}
 	ix.lastWrite.Store(time.Now().UnixNano())
 	go ix.writer()

@@ -51,7 +51,9 @@ type Features struct {
 	// (phrase.go) instead of the slower plain phrase query.
 	WordPairs bool
 	// SortKey: newest-first searches sort on the short sort key
-	// (sortkey.go) instead of the creation time's doc values.
+	// (sortkey.go). An index created before it keeps its stored mapping,
+	// which drops the field from new documents too: it is sorted by the
+	// creation time's doc values, as before, until rebuilt.
 	SortKey bool
 	// DayNumber: date filters on whole days read the day number (day.go).
 	DayNumber bool
@@ -70,7 +72,7 @@ func (ix *Index) Features() Features { return mappingFeatures(ix.idx.Mapping()) 
 func mappingFeatures(m mapping.IndexMapping) Features {
 	f := Features{
 		WordPairs:     hasField(m, fieldOf(fieldPhrase, "en")),
-		SortKey:       hasSortKey(m),
+		SortKey:       hasField(m, fieldSortKey),
 		DayNumber:     hasField(m, fieldDay),
 		StoredAltText: fieldStored(m, fieldOf(fieldAlt, "")),
 		StoredHTML:    fieldStored(m, fieldHTML),

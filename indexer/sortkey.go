@@ -2,8 +2,6 @@ package indexer
 
 import (
 	"time"
-
-	"github.com/blevesearch/bleve/v2/mapping"
 )
 
 // The sort key of a post (field fieldSortKey) orders the "newest" sort:
@@ -70,9 +68,3 @@ func validSortKey(s string) bool {
 	}
 	return true
 }
-
-// hasSortKey reports whether an index mapping maps the sort key. Indexes
-// created before it existed keep their stored mapping, which drops the
-// field from new documents too: they are sorted newest first by the
-// creation time's doc values, as before, until rebuilt.
-func hasSortKey(m mapping.IndexMapping) bool { return hasField(m, fieldSortKey) }

@@ -193,8 +193,11 @@ func (c *common) openStore(ctx context.Context, log *slog.Logger) (*store.Store,
 	return st, stop, nil
 }
 
+// indexDir is the search index's directory under the data directory.
+func (c *common) indexDir() string { return filepath.Join(c.data, "index") }
+
 func (c *common) openIndex(log *slog.Logger, reg prometheus.Registerer) (*indexer.Index, error) {
-	return indexer.Open(indexer.Options{Dir: filepath.Join(c.data, "index"), Logger: log.With("component", "indexer"), Registerer: reg})
+	return indexer.Open(indexer.Options{Dir: c.indexDir(), Logger: log.With("component", "indexer"), Registerer: reg})
 }
 
 func (c *common) ensureData() error {

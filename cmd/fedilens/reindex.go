@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -72,7 +71,7 @@ func runReindex(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(c.data, "index")
+	dir := c.indexDir()
 	if *check {
 		return reindexCheck(dir, stdout)
 	}
