@@ -172,17 +172,19 @@ var contentWarnings = []string{"politics", "food", "eye contact", "long post", "
 // the world seed, the options, the instance and the epoch, so lazy and
 // eager generation agree.
 func (w *world) contentOf(in *instance) *content {
+	in = w.instances[in.idx] // a day view's content is the canonical instance's
 	e := int(w.epoch.Load())
+	lz := in.lazy
 	if e == 0 {
-		in.contentOnce.Do(func() { in.content = w.generateContent(in) })
-		return in.content
+		lz.contentOnce.Do(func() { lz.content = w.generateContent(in) })
+		return lz.content
 	}
-	in.epochMu.Lock()
-	defer in.epochMu.Unlock()
-	if in.epochContent == nil || in.epochN != e {
-		in.epochContent, in.epochN = w.contentAt(in, e), e
+	lz.epochMu.Lock()
+	defer lz.epochMu.Unlock()
+	if lz.epochContent == nil || lz.epochN != e {
+		lz.epochContent, lz.epochN = w.contentAt(in, e), e
 	}
-	return in.epochContent
+	return lz.epochContent
 }
 
 // generateContent is the content at epoch 0.

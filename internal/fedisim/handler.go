@@ -76,6 +76,9 @@ func (s *Sim) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		serveFarmJunk(rec)
 		return
 	}
+	if in != nil && s.world.hist != nil {
+		in = s.world.dayView(in, s.Day()) // nil: not alive that day
+	}
 	if in == nil || in.has(bDown) {
 		dropConnection(w)
 		return

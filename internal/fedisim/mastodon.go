@@ -247,13 +247,9 @@ func (s *Sim) serveDomainBlocks(w http.ResponseWriter, in *instance) {
 		return
 	}
 	var out arr
-	for i, d := range s.blockedHosts(in, 5) {
-		sum := sha256.Sum256([]byte(d))
-		severity := "silence"
-		if i%2 == 0 {
-			severity = "suspend"
-		}
-		out = append(out, obj{{"domain", d}, {"digest", hex.EncodeToString(sum[:])}, {"severity", severity}, {"comment", "spam"}})
+	for _, b := range s.blocksOn(in, in.viewDay) {
+		sum := sha256.Sum256([]byte(b.domain))
+		out = append(out, obj{{"domain", b.domain}, {"digest", hex.EncodeToString(sum[:])}, {"severity", b.severity}, {"comment", b.comment}})
 	}
 	if out == nil {
 		out = arr{}

@@ -371,18 +371,7 @@ func (s *Sim) nodeinfoBody(in *instance, version string) []byte {
 
 // blockedHosts returns up to n dead hosts from the instance's peer list,
 // the kind of names that end up on block lists.
-func (s *Sim) blockedHosts(in *instance, n int) []string {
-	out := []string{}
-	for _, ref := range in.peers {
-		if len(out) == n {
-			break
-		}
-		if ref < 0 && int(-ref-1) < s.world.deadCount {
-			out = append(out, s.world.extra[-ref-1])
-		}
-	}
-	return out
-}
+func (s *Sim) blockedHosts(in *instance, n int) []string { return s.world.deadBlocked(in, n) }
 
 // isMisskeyFamily reports whether in speaks the Misskey API.
 func isMisskeyFamily(in *instance) bool { return in.prof().misskeyAPI }

@@ -26,6 +26,7 @@ const (
 	saltLemmy    // Lemmy persons, posts and comments (lemmy_content.go)
 	saltMisskey  // Misskey-family account flags (misskey_notes.go)
 	saltPeerTube // PeerTube accounts and videos (peertube_content.go)
+	saltHistory  // the day dimension (history.go)
 )
 
 // newRNG returns a generator whose stream is a pure function of parts.

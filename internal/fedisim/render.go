@@ -37,12 +37,22 @@ func renderCached(slot *atomic.Pointer[renderedJSON], st jsonStyle, render func(
 // statusRaw is statusJSON, rendered once in the instance's API style.
 func (s *Sim) statusRaw(in *instance, pst *post) rawJSON {
 	st, _ := mastoStyle(in)
+	if s.world.instances[in.idx].version != in.version {
+		// A day view (history.go) with an older version: the cache holds
+		// today's rendering.
+		st.indent = ""
+		return rawJSON(encodeJSON(s.statusJSON(in, pst), st))
+	}
 	return renderCached(&pst.rendered, st, func() any { return s.statusJSON(in, pst) })
 }
 
 // accountRaw is accountJSON, rendered once in the instance's API style.
 func (s *Sim) accountRaw(in *instance, a *account) rawJSON {
 	st, _ := mastoStyle(in)
+	if s.world.instances[in.idx].version != in.version {
+		st.indent = "" // a day view with an older version, as in statusRaw
+		return rawJSON(encodeJSON(s.accountJSON(in, a), st))
+	}
 	return renderCached(&a.rendered, st, func() any { return s.accountJSON(in, a) })
 }
 

@@ -61,6 +61,11 @@ type Options struct {
 	// (and nothing opts it out). "" (the default) leaves the world as it
 	// was: those accounts never consent.
 	OptInWord string
+	// HistoryDays gives the world a day dimension (history.go): days 0 to
+	// HistoryDays-1, the last one being Now's date, with growth, churn,
+	// upgrades, new peers and new domain blocks. 0 (the default) is the
+	// world without a history, exactly as before.
+	HistoryDays int
 }
 
 // Sim is a simulated fediverse: thousands of virtual instances of many
@@ -84,6 +89,9 @@ type Sim struct {
 	// truths caches the truth of each epoch built so far (epoch.go).
 	truthMu sync.Mutex
 	truths  []*Truth
+	// dayTruths caches TruthAt per epoch and day (history.go).
+	dayMu     sync.Mutex
+	dayTruths map[[2]int]*Truth
 
 	caCert  *x509.Certificate
 	caDER   []byte
@@ -125,6 +133,10 @@ func New(opts Options) *Sim {
 	s.world.optInWord = opts.OptInWord
 	s.world.drawAccess()
 	s.world.pickPlantHosts()
+	if opts.HistoryDays > 0 {
+		s.world.hist = s.world.buildHistory(opts.HistoryDays)
+		s.world.day.Store(int64(opts.HistoryDays - 1))
+	}
 	if err := s.initCA(); err != nil {
 		panic(fmt.Sprintf("fedisim: create CA: %v", err))
 	}
@@ -152,6 +164,10 @@ func (s *Sim) Hosts() []string {
 // modify it. The truths of the earlier epochs are built too: Posts needs
 // the authors a crawler learnt at each of them.
 func (s *Sim) Truth() *Truth {
+	if s.world.hist != nil {
+		t, _ := s.TruthAt(s.Day()) // Day is always in range
+		return t
+	}
 	return s.truthAt(s.Epoch())
 }
 

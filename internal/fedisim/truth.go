@@ -29,6 +29,10 @@ type Truth struct {
 	FarmPublishers []string
 	// Epoch is the epoch this truth describes (see Sim.Advance).
 	Epoch int
+	// Day is the history day this truth describes and Date its date
+	// (Sim.TruthAt; 0 and the zero time without a history).
+	Day  int
+	Date time.Time
 
 	index map[string]int
 	// prev is the truth of the previous epoch (nil at 0), base the truth
@@ -116,6 +120,13 @@ type InstanceTruth struct {
 	// "signature_required" (APIAuthRequired), else "ok"; checked in that
 	// order.
 	PostAccess string
+	// Dead is set in a day's truth (Sim.TruthAt) for an instance not
+	// born yet or dead on that day: its connections are closed, so it is
+	// never stored. Always false without a history.
+	Dead bool
+	// Blocks is a Mastodon instance's public domain-block list on the
+	// truth's day, in served order; nil where none is published.
+	Blocks []BlockTruth
 }
 
 // AccountTruth is one local account.
@@ -213,6 +224,9 @@ func (it *InstanceTruth) Allows(path string) bool {
 // Stored applies rule 2 of the package doc: whether a crawler that reaches
 // the instance stores its NodeInfo.
 func (it *InstanceTruth) Stored() bool {
+	if it.Dead {
+		return false
+	}
 	for _, b := range []string{BehaviourDown, BehaviourHTTP503, BehaviourNodeInfoBroken,
 		BehaviourNodeInfo404, BehaviourNodeInfoOffsite, BehaviourNodeInfoNoIndex, BehaviourRedirectTrap} {
 		if it.Has(b) {
@@ -432,6 +446,7 @@ func (s *Sim) instanceTruth(in *instance, epoch int) InstanceTruth {
 		}
 	}
 	it.RobotsStatus, it.Robots = robotsFor(in)
+	it.Blocks = blocksTruth(s, in, 0)
 	it.PublicTimeline = in.kind == swMastodon && in.tlLocal == tlPublic
 	it.APIAuthRequired = in.apiAuth
 	it.AuthorizedFetch = in.authFetch || in.kind == swGoToSocial

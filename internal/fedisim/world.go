@@ -58,6 +58,16 @@ type instance struct {
 	// plantSlot is 1 + the slot of a relevance plant host, 0 otherwise.
 	plantSlot int
 
+	// lazy caches the generated content. It is a pointer so that a day
+	// view of the instance (history.go) can be a plain copy that shares
+	// the canonical instance's cache.
+	lazy *instanceLazy
+	// viewDay is the day a day view (history.go) shows.
+	viewDay int
+}
+
+// instanceLazy is an instance's content, generated on first use.
+type instanceLazy struct {
 	contentOnce sync.Once
 	content     *content
 	// The content of the current epoch (> 0), cached per instance.
@@ -93,6 +103,10 @@ type world struct {
 	optInWord string
 	// epoch is the current epoch (epoch.go).
 	epoch atomic.Int64
+	// hist is the day dimension (nil without Options.HistoryDays) and
+	// day the day served (history.go).
+	hist *history
+	day  atomic.Int64
 }
 
 func (w *world) peerName(ref int32) string {
@@ -114,7 +128,7 @@ func buildWorld(seed int64, n int, now time.Time, noHostile bool) *world {
 	names := newNameGen(n + n/4 + 64)
 	hostRNG := newRNG(w.seed, saltHost)
 	for i := 0; i < n; i++ {
-		in := &instance{idx: i}
+		in := &instance{idx: i, lazy: &instanceLazy{}}
 		r := newRNG(w.seed, saltProfile, uint64(i))
 		w.profileInstance(in, r)
 		switch i {
