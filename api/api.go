@@ -11,6 +11,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -65,7 +66,27 @@ type Options struct {
 	// Version is sent as the X-Fedilens-Version header so that API users
 	// can tell which release produced an answer when reporting problems.
 	Version string
+	// ReadPerSecond and ReadBurst are the token bucket every client
+	// address gets for the read endpoints (defaults DefaultReadPerSecond
+	// and DefaultReadBurst); a negative ReadPerSecond turns the limit off
+	// (tests, or a deployment that limits at its proxy).
+	ReadPerSecond float64
+	ReadBurst     int
+	// MaxClients bounds the limiter's memory (default DefaultMaxClients).
+	MaxClients int
+	// Now is the limiter's clock (tests).
+	Now func() time.Time
 }
+
+// Defaults of the read rate limit: a person clicking through the
+// dashboard's links or a script paging through the instances at a steady
+// ten requests a second is never limited; a crawler of the API hammering
+// in parallel is slowed to that pace.
+const (
+	DefaultReadPerSecond = 10
+	DefaultReadBurst     = 60
+	DefaultMaxClients    = 100_000
+)
 
 // Route patterns, for the mux and as the metrics' route label.
 const (
@@ -95,6 +116,10 @@ type API struct {
 	log     *slog.Logger
 	metrics *metrics
 	version string
+	// openAPIDoc is the OpenAPI document, built once.
+	openAPIDoc []byte
+	// limiter is the per-client bucket of every GET route (nil: none).
+	limiter *limiter
 }
 
 // New builds an API from opts. It panics if opts.Store is nil: that is a
@@ -107,13 +132,32 @@ func New(opts Options) *API {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &API{
-		store:   opts.Store,
-		search:  opts.Search,
-		log:     logger,
-		metrics: newMetrics(opts.Registerer),
-		version: opts.Version,
+	a := &API{
+		store:      opts.Store,
+		search:     opts.Search,
+		log:        logger,
+		metrics:    newMetrics(opts.Registerer),
+		version:    opts.Version,
+		openAPIDoc: OpenAPI(opts.Version),
 	}
+	if opts.ReadPerSecond >= 0 {
+		rate, burst, clients := opts.ReadPerSecond, opts.ReadBurst, opts.MaxClients
+		if rate == 0 {
+			rate = DefaultReadPerSecond
+		}
+		if burst <= 0 {
+			burst = DefaultReadBurst
+		}
+		if clients <= 0 {
+			clients = DefaultMaxClients
+		}
+		now := opts.Now
+		if now == nil {
+			now = time.Now
+		}
+		a.limiter = newLimiter(rate, float64(burst), clients, now)
+	}
+	return a
 }
 
 // Register mounts every endpoint on mux, using Go 1.22 method patterns so
@@ -122,6 +166,7 @@ func New(opts Options) *API {
 // ("GET /api/v1/x", "POST /api/v1/x"); a route without a method would
 // conflict with it and make the mux panic at start-up.
 func (a *API) Register(mux *http.ServeMux) {
+	mux.Handle(RouteOpenAPI, a.wrap(RouteOpenAPI, a.openAPI))
 	mux.Handle(RouteInstances, a.wrap(RouteInstances, a.instances))
 	mux.Handle(RouteInstance, a.wrap(RouteInstance, a.instance))
 	mux.Handle(RouteSearch, a.wrap(RouteSearch, a.searchPosts))

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,6 +94,16 @@ func (a *API) wrap(route string, h handlerFunc) http.Handler {
 		hdr.Set("Access-Control-Allow-Origin", "*")
 		if a.version != "" {
 			hdr.Set("X-Fedilens-Version", a.version)
+		}
+		if a.limiter != nil {
+			if ok, wait := a.limiter.allow(clientKey(r)); !ok {
+				secs := max(int(math.Ceil(wait.Seconds())), 1)
+				hdr.Set("Retry-After", strconv.Itoa(secs))
+				status := a.writeError(w, r, route, &apiError{status: http.StatusTooManyRequests, code: codeRateLimited,
+					message: fmt.Sprintf("too many requests from your address; retry in %d seconds", secs)})
+				a.metrics.observe(route, status, time.Since(start))
+				return
+			}
 		}
 		status := a.respond(w, r, route, h)
 		a.metrics.observe(route, status, time.Since(start))

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/fedilens/fedilens/api"
 	"io"
 	"log/slog"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -33,14 +35,18 @@ type common struct {
 	data       string
 	clickhouse string
 	listen     string
-	seeds      config.StringList
-	userAgent  string
-	contact    string
-	resolve    config.StringList
-	allowNet   config.StringList
-	caFile     string
-	logLevel   string
-	logFormat  string
+	// apiRate and apiBurst are every client address's token bucket for
+	// the API's read endpoints (apiRate 0: no limit).
+	apiRate   float64
+	apiBurst  int
+	seeds     config.StringList
+	userAgent string
+	contact   string
+	resolve   config.StringList
+	allowNet  config.StringList
+	caFile    string
+	logLevel  string
+	logFormat string
 
 	// The operator's controls (controls.go).
 	deny       config.StringList
@@ -57,6 +63,8 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.data, "data", "./data", "data directory (index, managed ClickHouse, datasets)")
 	fs.StringVar(&c.clickhouse, "clickhouse", "", "ClickHouse address host:port or clickhouse:// DSN; empty: start a managed local server under --data")
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "address of the API and dashboard")
+	fs.Float64Var(&c.apiRate, "api-rate", api.DefaultReadPerSecond, "requests per second each client address may make to the JSON API on average (0: no limit, for a proxy that limits)")
+	fs.IntVar(&c.apiBurst, "api-burst", api.DefaultReadBurst, "requests a client address may make at once before --api-rate applies")
 	fs.Var(&c.seeds, "seed", "seed instance URL (repeatable); https unless http:// is written out")
 	fs.StringVar(&c.userAgent, "user-agent", "", "User-Agent product (default fedilens/VERSION); the contact is appended")
 	fs.StringVar(&c.contact, "contact", "", "operator contact (URL or email) put in the User-Agent; required for the real network")
@@ -89,6 +97,12 @@ func parseFlags(fs *flag.FlagSet, c *common, args []string) error {
 	}
 	if err := config.Apply(fs, c.configFile, os.Getenv); err != nil {
 		return usageErr("%v", err)
+	}
+	switch {
+	case c.apiRate < 0 || math.IsNaN(c.apiRate) || math.IsInf(c.apiRate, 0):
+		return usageErr("--api-rate must be 0 (no limit) or a positive number of requests per second")
+	case c.apiBurst < 1:
+		return usageErr("--api-burst must be at least 1")
 	}
 	return nil
 }

@@ -47,7 +47,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // endpoints on one mux.
 func newHandler(c *common, st *store.Store, ix *indexer.Index, reg *prometheus.Registry, log *slog.Logger) (http.Handler, error) {
 	mux := http.NewServeMux()
-	a := api.New(api.Options{Store: st, Search: ix, Logger: log.With("component", "api"), Registerer: reg, Version: Version})
+	rate := c.apiRate
+	if rate == 0 {
+		rate = -1 // api.Options: negative is no limit
+	}
+	a := api.New(api.Options{Store: st, Search: ix, Logger: log.With("component", "api"), Registerer: reg, Version: Version,
+		ReadPerSecond: rate, ReadBurst: c.apiBurst})
 	a.Register(mux)
 	c.ctl.registerAPI(a, mux)
 	d, err := dashboard.New(dashboard.Options{Store: st, Search: ix, Logger: log.With("component", "dashboard"), Version: Version, Contact: c.contact, UserAgent: c.ua(), BaseURL: c.publicURL.String()})
