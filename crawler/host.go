@@ -34,6 +34,12 @@ type hostCrawl struct {
 	// out collects what a visit produces; the Manager hands it to the sink
 	// with the host's new state, in one piece.
 	out model.Visit
+	// nodeInfoBody is the NodeInfo document read in this visit (nil after
+	// a 304), and lemmyBlocked the "blocked" domains of Lemmy's
+	// federated_instances when the peers were read: the domain-block
+	// lists some programs publish there (blocks.go).
+	nodeInfoBody []byte
+	lemmyBlocked *[]string
 }
 
 func (hc *hostCrawl) url(pathAndQuery string) string {
@@ -113,6 +119,8 @@ func (hc *hostCrawl) visit(ctx context.Context, st model.HostState) model.HostSt
 		case err == nil:
 			st.PeersFreshUntil = st.LastAttempt.Add(fresh)
 			hc.out.Peers = &model.Peers{Host: hc.host, CrawledAt: st.LastAttempt, Peers: peers}
+			n := int64(len(peers))
+			snap.PeerCount = &n
 			for _, p := range peers {
 				hc.m.discover(ctx, p, hc.host)
 			}
@@ -121,6 +129,12 @@ func (hc *hostCrawl) visit(ctx context.Context, st model.HostState) model.HostSt
 		default:
 			st.Reason = "peers: " + errText(err)
 		}
+	}
+
+	// Domain blocks are read at the peers' pace (NodeInfo's mrf_simple
+	// whenever NodeInfo was read).
+	if !peersFresh || blockSources[snap.Software] == blocksMRF {
+		hc.visitBlocks(ctx, &st, &snap)
 	}
 
 	if hc.m.opts.Posts {
@@ -195,6 +209,7 @@ func (hc *hostCrawl) visitNodeInfo(ctx context.Context, st *model.HostState) (mo
 	if err != nil {
 		return model.StatusMalformed, errText(err), snap
 	}
+	hc.nodeInfoBody = resp.Body
 	snap.CrawledAt = hc.m.now()
 	st.NodeInfoETag = truncate(resp.Header.Get("ETag"), 200)
 	st.NodeInfoLastModified = truncate(resp.Header.Get("Last-Modified"), 100)

@@ -93,6 +93,9 @@ func (hc *hostCrawl) fetchPeers(ctx context.Context, src peerSource) ([]string, 
 				Linked []struct {
 					Domain string `json:"domain"`
 				} `json:"linked"`
+				Blocked []struct {
+					Domain string `json:"domain"`
+				} `json:"blocked"`
 			} `json:"federated_instances"`
 		}
 		if err := decodeJSON(resp.Body, &doc); err != nil || doc.Federated == nil {
@@ -101,6 +104,11 @@ func (hc *hostCrawl) fetchPeers(ctx context.Context, src peerSource) ([]string, 
 		for _, l := range doc.Federated.Linked {
 			raw = append(raw, l.Domain)
 		}
+		blocked := make([]string, 0, min(len(doc.Federated.Blocked), maxBlocks))
+		for _, b := range doc.Federated.Blocked {
+			blocked = append(blocked, b.Domain)
+		}
+		hc.lemmyBlocked = &blocked
 	case peersMisskey:
 		for page := 0; page < maxMisskeyReq; page++ {
 			body, _ := json.Marshal(map[string]int{"limit": misskeyPage, "offset": page * misskeyPage})

@@ -453,8 +453,23 @@ func peersTruth(w *world, in *instance) []string {
 	return out
 }
 
-// blocksTruth is the Mastodon domain-block list in serves on day d.
+// blocksTruth is the domain-block list in serves on day d: Mastodon's
+// /api/v1/instance/domain_blocks, Pleroma's and Akkoma's NodeInfo
+// mrf_simple reject list and Lemmy's federated_instances "blocked" list
+// (both "suspend", without a reason, the same on every day).
 func blocksTruth(s *Sim, in *instance, d int) []BlockTruth {
+	switch in.kind {
+	case swPleroma, swAkkoma, swLemmy:
+		n := 3
+		if in.kind == swLemmy {
+			n = 2
+		}
+		out := []BlockTruth{}
+		for _, h := range s.blockedHosts(in, n) {
+			out = append(out, BlockTruth{Domain: h, Severity: "suspend"})
+		}
+		return out
+	}
 	if in.kind != swMastodon || !in.blocksVisible {
 		return nil
 	}

@@ -125,7 +125,10 @@ type InstanceTruth struct {
 	// never stored. Always false without a history.
 	Dead bool
 	// Blocks is a Mastodon instance's public domain-block list on the
-	// truth's day, in served order; nil where none is published.
+	// truth's day, in served order; nil where none is published. For
+	// Pleroma and Akkoma it is NodeInfo's mrf_simple reject list, for
+	// Lemmy federated_instances' blocked list (severity "suspend", no
+	// reason).
 	Blocks []BlockTruth
 }
 

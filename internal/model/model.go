@@ -37,6 +37,13 @@ type Snapshot struct {
 	UsersActiveHalfyear *int64
 	LocalPosts          *int64
 
+	// PeerCount and BlockCount are the sizes of the peer list and of the
+	// public domain-block list read in the same visit; nil when none was
+	// read (not published, refused, or not fetched again yet). They give
+	// degree over time without reading the link tables.
+	PeerCount  *int64
+	BlockCount *int64
+
 	// Flags is the sanity verdict on the counts above (internal/sanity
 	// flag names, in report order; nil when nothing is wrong). The counts
 	// are kept as served; the flags decide whether they enter the clean
@@ -150,6 +157,7 @@ type Visit struct {
 	State    HostState
 	Snapshot *Snapshot // nil when the visit failed
 	Peers    *Peers    // nil when no peer list was read
+	Blocks   *Blocks   // nil when no public domain-block list was read
 	Posts    []Post
 	// PostVisit is what the visit learned of the host's posts and authors
 	// besides the posts themselves (consent rechecks, deletions, cursors,

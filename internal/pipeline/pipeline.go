@@ -8,7 +8,8 @@
 // their metadata to ClickHouse); purges (index, then ClickHouse) of the
 // posts found gone at the source and of every post of the authors found
 // without consent; the authors' consent checks, the post cursors and the
-// posts crawl outcomes; peer lists, snapshots, host states. A visit's parts
+// posts crawl outcomes; peer lists, domain-block lists, snapshots, host
+// states. A visit's parts
 // are buffered together (AddVisit), and its snapshot is written after its
 // posts and peers: a stored snapshot, which makes its host fresh at
 // restart, always comes with the rest of its visit. A crash in between
@@ -37,6 +38,8 @@ import (
 type Store interface {
 	InsertSnapshots(ctx context.Context, snaps []model.Snapshot) error
 	InsertPeers(ctx context.Context, peers []model.Peers) error
+	// InsertBlocks writes public domain-block lists (as changes).
+	InsertBlocks(ctx context.Context, blocks []model.Blocks) error
 	UpsertHostStates(ctx context.Context, states []model.HostState) error
 	InsertPosts(ctx context.Context, posts []model.Post) error
 
@@ -91,6 +94,7 @@ type Pipeline struct {
 	mu      sync.Mutex
 	snaps   []model.Snapshot
 	peers   []model.Peers
+	blocks  []model.Blocks
 	states  []model.HostState
 	posts   []model.Post
 	authors []model.AuthorState
@@ -214,6 +218,10 @@ func (p *Pipeline) AddVisit(ctx context.Context, v model.Visit) error {
 		p.peers = append(p.peers, *v.Peers)
 		n += len(v.Peers.Peers)
 	}
+	if v.Blocks != nil {
+		p.blocks = append(p.blocks, *v.Blocks)
+		n += len(v.Blocks.Blocks)
+	}
 	if v.Snapshot != nil {
 		p.snaps = append(p.snaps, *v.Snapshot)
 		n++
@@ -265,6 +273,8 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 	defer p.flushMu.Unlock()
 	p.mu.Lock()
 	snaps, peers, states, posts := p.snaps, p.peers, p.states, p.posts
+	blocks := p.blocks
+	p.blocks = nil
 	authors, gone, cursors, access := p.authors, p.gone, p.cursors, p.access
 	p.snaps, p.peers, p.states, p.posts, p.rows = nil, nil, nil, nil, 0
 	p.authors, p.gone, p.cursors, p.access = nil, nil, nil, nil
@@ -321,6 +331,12 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 			}
 			peers = nil
 		}
+		if len(blocks) > 0 {
+			if err := p.store.InsertBlocks(ctx, blocks); err != nil {
+				return fmt.Errorf("writing %d block lists: %w", len(blocks), err)
+			}
+			blocks = nil
+		}
 		if len(snaps) > 0 {
 			if err := p.store.InsertSnapshots(ctx, snaps); err != nil {
 				return fmt.Errorf("writing %d snapshots: %w", len(snaps), err)
@@ -336,10 +352,12 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 		return nil
 	}()
 	left := len(snaps) + len(peers) + len(states) + len(posts) + len(authors) + len(gone) + len(cursors) + len(access)
+	left += len(blocks)
 	if left > 0 {
 		p.mu.Lock()
 		p.snaps = append(snaps, p.snaps...)
 		p.peers = append(peers, p.peers...)
+		p.blocks = append(blocks, p.blocks...)
 		p.states = append(states, p.states...)
 		p.posts = append(posts, p.posts...)
 		p.authors = append(authors, p.authors...)

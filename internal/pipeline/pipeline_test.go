@@ -20,6 +20,7 @@ type recorder struct {
 	fail      error
 	snaps     []model.Snapshot
 	peers     []model.Peers
+	blocks    []model.Blocks
 	states    []model.HostState
 	posts     []model.Post
 	indexed   []model.Post
@@ -49,6 +50,9 @@ func (r *recorder) InsertSnapshots(_ context.Context, s []model.Snapshot) error 
 }
 func (r *recorder) InsertPeers(_ context.Context, p []model.Peers) error {
 	return r.do("peers", func() { r.peers = append(r.peers, p...) })
+}
+func (r *recorder) InsertBlocks(_ context.Context, b []model.Blocks) error {
+	return r.do("blocks", func() { r.blocks = append(r.blocks, b...) })
 }
 func (r *recorder) UpsertHostStates(_ context.Context, s []model.HostState) error {
 	return r.do("states", func() { r.states = append(r.states, s...) })

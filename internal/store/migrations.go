@@ -19,6 +19,10 @@ type migration struct {
 	version    uint32
 	name       string
 	statements []string
+	// run is an optional Go step, run after the statements: for data
+	// conversions SQL alone cannot express. Like the statements it is run
+	// again after an interruption, so it must be idempotent.
+	run func(ctx context.Context, s *Store) error
 }
 
 // migrations is the whole schema, oldest first.
@@ -166,6 +170,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 		for i, stmt := range m.statements {
 			if err := s.execMigration(ctx, stmt); err != nil {
 				return fmt.Errorf("migrate: apply %d %q (statement %d): %w", m.version, m.name, i+1, err)
+			}
+		}
+		if m.run != nil {
+			if err := m.run(ctx, s); err != nil {
+				return fmt.Errorf("migrate: apply %d %q: %w", m.version, m.name, err)
 			}
 		}
 		err := s.insert(ctx, "INSERT INTO schema_migrations (version, name, applied_at)", 1, func(b driver.Batch, _ int) error {

@@ -158,6 +158,8 @@ func TestPeers(t *testing.T) {
 		{Host: "a.test", CrawledAt: day1, Peers: []string{"old.test"}},
 		{Host: "b.test", CrawledAt: day1, Peers: nil},
 	}))
+	zero := int64(0)
+	require.NoError(t, s.InsertSnapshots(ctx, []model.Snapshot{{Host: "b.test", CrawledAt: day1, PeerCount: &zero}}))
 	got, err := s.Peers(ctx, "a.test")
 	require.NoError(t, err)
 	require.Equal(t, []string{"new.test", "x.test"}, got)

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -429,21 +428,6 @@ func (s *Store) PostURIs(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("list posts: %w", err)
 	}
 	return out, nil
-}
-
-// Peers returns host's latest peer list (nil if it was empty). It wraps
-// model.ErrNotFound when no peer list of host is stored.
-func (s *Store) Peers(ctx context.Context, host string) ([]string, error) {
-	var peers []string
-	err := s.conn.QueryRow(ctx, `
-SELECT peers FROM peers WHERE host = ? ORDER BY crawled_at DESC LIMIT 1`, host).Scan(&peers)
-	if errors.Is(err, errNoRows) {
-		return nil, fmt.Errorf("get peers of %q: %w", host, model.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get peers of %q: %w", host, err)
-	}
-	return nilIfEmpty(peers), nil
 }
 
 // HostStates returns the latest state of every host, by host. FINAL

@@ -5,16 +5,16 @@ import (
 	"fmt"
 )
 
-// PeerHosts returns every host named in the latest peer list of any host,
+// PeerHosts returns every host ever seen in a peer list (peer_events),
 // sorted. At start the crawler treats those it has no state for as
 // discovered: discoveries are then never lost to a crash, because a peer
-// list is written before the snapshot that makes its host fresh.
+// list is written before the snapshot that makes its host fresh. A peer
+// that left every list stays: the crawler keeps what it discovered.
 func (s *Store) PeerHosts(ctx context.Context) ([]string, error) {
 	rows, err := s.conn.Query(ctx, `
-SELECT DISTINCT peer FROM (
-    SELECT argMax(peers, crawled_at) AS latest FROM peers GROUP BY host
-) ARRAY JOIN latest AS peer
-ORDER BY peer`)
+SELECT DISTINCT host FROM hosts
+WHERE id IN (SELECT peer_id FROM peer_events WHERE present = 1)
+ORDER BY host`)
 	if err != nil {
 		return nil, fmt.Errorf("read peer hosts: %w", err)
 	}

@@ -26,5 +26,5 @@ func TestPeerHosts(t *testing.T) {
 	}))
 	got, err = s.PeerHosts(ctx)
 	require.NoError(t, err)
-	require.Equal(t, []string{"b.example", "c.example", "d.example"}, got, "only the latest list of each host counts")
+	require.Equal(t, []string{"b.example", "c.example", "d.example", "old.example"}, got, "every host ever listed counts")
 }

@@ -60,6 +60,9 @@ type Store struct {
 
 	// authorSecret keys AuthorKey; read (or created) at Open.
 	authorSecret string
+
+	// knownHosts are the host ids this Store wrote to the hosts table.
+	knownHosts hostNames
 }
 
 // identRE is what Open accepts as a database name: the name is spliced

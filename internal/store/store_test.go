@@ -47,8 +47,8 @@ func TestMigrateIdempotent(t *testing.T) {
 	}
 	require.NoError(t, r.Err())
 	r.Close()
-	require.Equal(t, []string{"authors", "forgotten_authors", "host_states", "installation", "optouts", "peers", "post_access",
-		"post_cursors", "posts", "schema_migrations", "snapshots", "submissions"}, tables)
+	require.Equal(t, []string{"authors", "block_events", "forgotten_authors", "host_states", "hosts", "installation", "optouts",
+		"peer_events", "peers", "post_access", "post_cursors", "posts", "schema_migrations", "snapshots", "submissions"}, tables)
 
 	// A second Open on the same database, through a DSN, finds it migrated.
 	s2, err := store.Open(ctx, store.Options{Addr: "clickhouse://" + chtest.Addr() + "/" + s.Database()})

@@ -14,8 +14,7 @@ import (
 const (
 	insertSnapshotsSQL = `INSERT INTO snapshots (host, crawled_at, software, version, nodeinfo_version, title,
     open_registrations, private, protocols, users_total, users_active_month, users_active_halfyear, local_posts,
-    flags, ` + instanceInfoColumns + `)`
-	insertPeersSQL      = `INSERT INTO peers (host, crawled_at, peers)`
+    flags, ` + instanceInfoColumns + `, peer_count, block_count)`
 	insertHostStatesSQL = `INSERT INTO host_states (host, status, reason, software, last_attempt, last_success,
     next_due, failures, discovered_from, version, first_seen, domain,
     nodeinfo_etag, nodeinfo_last_modified, nodeinfo_fresh_until, peers_fresh_until)`
@@ -32,22 +31,14 @@ func (s *Store) InsertSnapshots(ctx context.Context, snaps []model.Snapshot) err
 			sn.OpenRegistrations, sn.Private, nonNil(sn.Protocols),
 			sn.UsersTotal, sn.UsersActiveMonth, sn.UsersActiveHalfyear, sn.LocalPosts,
 			nonNil(sn.Flags),
-			sn.InstanceTitle, sn.Description, nonNil(sn.Languages), nonNil(sn.Rules), sn.ContactEmail, sn.ContactAccount, sn.RegistrationMode)
+			sn.InstanceTitle, sn.Description, nonNil(sn.Languages), nonNil(sn.Rules), sn.ContactEmail, sn.ContactAccount, sn.RegistrationMode,
+			sn.PeerCount, sn.BlockCount)
 	})
 	if err != nil {
 		return fmt.Errorf("insert %d snapshots: %w", len(snaps), err)
 	}
-	return nil
-}
-
-// InsertPeers writes peer lists in one INSERT.
-func (s *Store) InsertPeers(ctx context.Context, peers []model.Peers) error {
-	err := s.insert(ctx, insertPeersSQL, len(peers), func(b driver.Batch, i int) error {
-		p := &peers[i]
-		return b.Append(p.Host, toDB(p.CrawledAt), nonNil(p.Peers))
-	})
-	if err != nil {
-		return fmt.Errorf("insert %d peer lists: %w", len(peers), err)
+	if err := s.rememberSnapshotHosts(ctx, snaps); err != nil {
+		return fmt.Errorf("insert %d snapshots: %w", len(snaps), err)
 	}
 	return nil
 }
