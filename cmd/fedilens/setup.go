@@ -119,6 +119,7 @@ func setupCrawl(ctx context.Context, c *common, f *crawlFlags, log *slog.Logger,
 		stopExpiry := expirePosts(ctx, pipe, f.postRetention, log)
 		s.closers = append(s.closers, stopExpiry)
 	}
+	s.closers = append(s.closers, startRollups(ctx, s.st, log))
 	f.postState = postState{st: s.st, ix: s.ix}
 	m, err := newCrawler(c, f, seeds, client, pipe, s.st, log, reg)
 	if err != nil {

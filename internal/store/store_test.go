@@ -47,8 +47,9 @@ func TestMigrateIdempotent(t *testing.T) {
 	}
 	require.NoError(t, r.Err())
 	r.Close()
-	require.Equal(t, []string{"authors", "block_events", "forgotten_authors", "host_states", "hosts", "installation", "optouts",
-		"peer_events", "peers", "post_access", "post_cursors", "posts", "schema_migrations", "snapshots", "submissions"}, tables)
+	require.Equal(t, []string{"authors", "block_events", "daily", "forgotten_authors", "host_states", "hosts", "installation",
+		"instances_latest", "optouts", "peer_events", "peers", "post_access", "post_cursors", "posts", "rollups",
+		"schema_migrations", "snapshots", "submissions"}, tables)
 
 	// A second Open on the same database, through a DSN, finds it migrated.
 	s2, err := store.Open(ctx, store.Options{Addr: "clickhouse://" + chtest.Addr() + "/" + s.Database()})
@@ -63,8 +64,10 @@ func TestMigrationVersionsOrdered(t *testing.T) {
 	v := store.MigrationVersions()
 	require.NotEmpty(t, v)
 	require.Equal(t, uint32(1), v[0])
+	// Versions are handed out in ranges per feature branch, so the list
+	// may have gaps; it must be strictly increasing.
 	for i := 1; i < len(v); i++ {
-		require.Equal(t, v[i-1]+1, v[i], "migration versions must be consecutive")
+		require.Greater(t, v[i], v[i-1], "migration versions must be strictly increasing")
 	}
 }
 

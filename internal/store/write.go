@@ -12,9 +12,7 @@ import (
 
 // The INSERT statements, each with its named column list.
 const (
-	insertSnapshotsSQL = `INSERT INTO snapshots (host, crawled_at, software, version, nodeinfo_version, title,
-    open_registrations, private, protocols, users_total, users_active_month, users_active_halfyear, local_posts,
-    flags, ` + instanceInfoColumns + `, peer_count, block_count)`
+	insertSnapshotsSQL  = `INSERT INTO snapshots (` + snapshotColumns + `)`
 	insertHostStatesSQL = `INSERT INTO host_states (host, status, reason, software, last_attempt, last_success,
     next_due, failures, discovered_from, version, first_seen, domain,
     nodeinfo_etag, nodeinfo_last_modified, nodeinfo_fresh_until, peers_fresh_until)`
@@ -22,19 +20,24 @@ const (
     replies, reblogs, favourites, version, kind, source, mention_hosts, has_alt_text, in_reply_to, links, fetched)`
 )
 
-// InsertSnapshots writes snapshots in one INSERT. Writing the same (host,
+// InsertSnapshots writes snapshots in one INSERT, then the same rows to
+// instances_latest (latest.go), then marks the days already rolled up that
+// they belong to for a redo (daily.go). Writing the same (host,
 // crawled_at) twice is harmless: reads take one row per crawl.
 func (s *Store) InsertSnapshots(ctx context.Context, snaps []model.Snapshot) error {
 	err := s.insert(ctx, insertSnapshotsSQL, len(snaps), func(b driver.Batch, i int) error {
-		sn := &snaps[i]
-		return b.Append(sn.Host, toDB(sn.CrawledAt), sn.Software, sn.Version, sn.NodeInfoVersion, sn.Title,
-			sn.OpenRegistrations, sn.Private, nonNil(sn.Protocols),
-			sn.UsersTotal, sn.UsersActiveMonth, sn.UsersActiveHalfyear, sn.LocalPosts,
-			nonNil(sn.Flags),
-			sn.InstanceTitle, sn.Description, nonNil(sn.Languages), nonNil(sn.Rules), sn.ContactEmail, sn.ContactAccount, sn.RegistrationMode,
-			sn.PeerCount, sn.BlockCount)
+		return b.Append(snapshotRow(&snaps[i])...)
 	})
 	if err != nil {
+		return fmt.Errorf("insert %d snapshots: %w", len(snaps), err)
+	}
+	err = s.insert(ctx, insertLatestSQL, len(snaps), func(b driver.Batch, i int) error {
+		return b.Append(snapshotRow(&snaps[i])...)
+	})
+	if err != nil {
+		return fmt.Errorf("insert %d snapshots into instances_latest: %w", len(snaps), err)
+	}
+	if err := s.markLateDays(ctx, snaps); err != nil {
 		return fmt.Errorf("insert %d snapshots: %w", len(snaps), err)
 	}
 	if err := s.rememberSnapshotHosts(ctx, snaps); err != nil {
