@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fedilens/fedilens/internal/fedisim"
+	"github.com/fedilens/fedilens/internal/fedisim/simtest"
 	"github.com/fedilens/fedilens/internal/httpclient"
 	"github.com/fedilens/fedilens/internal/model"
 	"github.com/fedilens/fedilens/internal/sanitize"
@@ -222,22 +223,11 @@ func (s *docSink) AddHostState(context.Context, model.HostState) error { return 
 // docSimManager returns a Manager crawling a running simulator.
 func docSimManager(t *testing.T, sim *fedisim.Sim, sink Sink) *Manager {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	srv, err := sim.Start(ctx, "127.0.0.1:0", "")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	client, err := httpclient.New(httpclient.Options{
-		AllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
-		Resolve:   map[string]string{"*": srv.HTTPSAddr},
-		RootCAs:   sim.CertPool(),
-	})
-	require.NoError(t, err)
 	var seeds []Seed
 	for _, s := range sim.Seeds() {
 		seeds = append(seeds, Seed{Scheme: "https", Host: s})
 	}
-	m, err := New(Options{Client: client.HTTPClient(), Seeds: seeds, HostDelay: -1, ProgressEvery: -1}, sink, nil, nil, nil)
+	m, err := New(Options{Client: simtest.Serve(t, sim), Seeds: seeds, HostDelay: -1, ProgressEvery: -1}, sink, nil, nil, nil)
 	require.NoError(t, err)
 	return m
 }

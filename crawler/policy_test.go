@@ -2,7 +2,6 @@ package crawler
 
 import (
 	"context"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fedilens/fedilens/internal/fedisim"
-	"github.com/fedilens/fedilens/internal/httpclient"
+	"github.com/fedilens/fedilens/internal/fedisim/simtest"
 	"github.com/fedilens/fedilens/internal/model"
 )
 
@@ -113,22 +112,11 @@ func (c *fakeControls) submit(hosts ...string) {
 // crawls it without a politeness gap.
 func simManager(t *testing.T, instances int, opts Options) (*fedisim.Sim, *Manager, *recordSink) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
 	sim := fedisim.New(fedisim.Options{Seed: 11, Instances: instances, NoHostile: true})
-	srv, err := sim.Start(ctx, "127.0.0.1:0", "")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	client, err := httpclient.New(httpclient.Options{
-		AllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
-		Resolve:   map[string]string{"*": srv.HTTPSAddr},
-		RootCAs:   sim.CertPool(),
-	})
-	require.NoError(t, err)
 	for _, s := range sim.Seeds() {
 		opts.Seeds = append(opts.Seeds, Seed{Scheme: "https", Host: s})
 	}
-	opts.Client = client.HTTPClient()
+	opts.Client = simtest.Serve(t, sim)
 	opts.HostDelay = -1
 	opts.ProgressEvery = -1
 	opts.Workers = 16

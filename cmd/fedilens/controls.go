@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/fedilens/fedilens/api"
@@ -128,23 +127,9 @@ func (ctl *controls) refreshLoop(ctx context.Context, every time.Duration) func(
 	if ctl == nil {
 		return func() {}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			if err := ctl.refresher.Refresh(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				ctl.log.Warn("refreshing the operator's controls failed; the opt-outs loaded before stay in force", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+	return repeat(ctx, every, func(ctx context.Context) {
+		if err := ctl.refresher.Refresh(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			ctl.log.Warn("refreshing the operator's controls failed; the opt-outs loaded before stay in force", "err", err)
 		}
-	}()
-	return func() { cancel(); wg.Wait() }
+	})
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -17,8 +16,8 @@ import (
 	"github.com/fedilens/fedilens/crawler"
 	"github.com/fedilens/fedilens/internal/chtest"
 	"github.com/fedilens/fedilens/internal/fedisim"
+	"github.com/fedilens/fedilens/internal/fedisim/simtest"
 	"github.com/fedilens/fedilens/internal/hostname"
-	"github.com/fedilens/fedilens/internal/httpclient"
 	"github.com/fedilens/fedilens/internal/model"
 	"github.com/fedilens/fedilens/internal/pipeline"
 	"github.com/fedilens/fedilens/internal/store"
@@ -100,17 +99,7 @@ func TestLinksHistoryMatchesTruth(t *testing.T) {
 	)
 	ctx := context.Background()
 	sim := fedisim.New(fedisim.Options{Seed: 21, Instances: instances, HistoryDays: days, NoHostile: true})
-	srvCtx, cancel := context.WithCancel(ctx)
-	t.Cleanup(cancel)
-	srv, err := sim.Start(srvCtx, "127.0.0.1:0", "")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = srv.Close() })
-	client, err := httpclient.New(httpclient.Options{
-		AllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
-		Resolve:   map[string]string{"*": srv.HTTPSAddr},
-		RootCAs:   sim.CertPool(),
-	})
-	require.NoError(t, err)
+	client := simtest.Serve(t, sim)
 
 	st := chtest.Store(t)
 	pipe := pipeline.New(st, noIndex{}, pipeline.Options{FlushEvery: time.Hour})
@@ -121,7 +110,7 @@ func TestLinksHistoryMatchesTruth(t *testing.T) {
 		seeds = append(seeds, crawler.Seed{Scheme: "https", Host: s})
 	}
 	m, err := crawler.New(crawler.Options{
-		Client: client.HTTPClient(), Seeds: seeds, HostDelay: -1, ProgressEvery: -1, Workers: 16,
+		Client: client, Seeds: seeds, HostDelay: -1, ProgressEvery: -1, Workers: 16,
 		RecrawlAfter: 0, // every host is due at every pass
 		Now:          func() time.Time { return time.Unix(clock.Load(), 0).UTC() },
 	}, pipe, st, nil, nil)

@@ -17,8 +17,7 @@ const rollupEvery = 10 * time.Minute
 // until the returned stop func is called. A rollup cut short by stop is
 // completed by the next one (Rollup survives interruptions).
 func startRollups(ctx context.Context, st *store.Store, log *slog.Logger) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	rollup := func() {
+	return repeat(ctx, rollupEvery, func(ctx context.Context) {
 		res, err := st.Rollup(ctx, time.Now())
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -26,19 +25,25 @@ func startRollups(ctx context.Context, st *store.Store, log *slog.Logger) (stop 
 		case len(res.Days) > 0:
 			log.Info("rolled up closed days", "days", len(res.Days), "rows", res.Rows)
 		}
-	}
+	})
+}
+
+// repeat runs fn in a goroutine now and then every period, until the
+// returned stop func is called: stop cancels the context fn runs with and
+// waits for it to return.
+func repeat(ctx context.Context, every time.Duration, fn func(ctx context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		rollup()
-		t := time.NewTicker(rollupEvery)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
+			fn(ctx)
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				rollup()
 			}
 		}
 	}()

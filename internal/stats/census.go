@@ -36,10 +36,7 @@ func (s *Stats) Totals(ctx context.Context, q Query) ([]TotalsPoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	var (
-		days []time.Time
-		pts  []TotalsPoint
-	)
+	var pts []TotalsPoint
 	err = s.query(ctx, what, `
 SELECT day, toInt64(count()), sum(ifNull(users_total, 0)), sum(ifNull(users_active_month, 0)),
        sum(ifNull(users_active_halfyear, 0)), sum(ifNull(local_posts, 0))
@@ -50,15 +47,14 @@ ORDER BY day`, func(r driver.Rows) error {
 		if err := r.Scan(&p.Day, &p.Instances, &p.Accounts, &p.ActiveMonth, &p.ActiveHalfyear, &p.LocalPosts); err != nil {
 			return err
 		}
-		p.Day = sqlDay(p.Day)
-		days = append(days, p.Day)
+		p.Day = day(p.Day)
 		pts = append(pts, p)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return lastPerPeriod(q.Interval, days, pts, func(p *TotalsPoint, per time.Time) { p.Period = per }), nil
+	return lastPerPeriod(q.Interval, pts, func(p *TotalsPoint) (time.Time, *time.Time) { return p.Day, &p.Period }), nil
 }
 
 // Share is one group's part of the census on a day.
@@ -146,11 +142,7 @@ func (s *Stats) shareOverTime(ctx context.Context, q Query, key, what string) ([
 	if err != nil {
 		return nil, err
 	}
-	days := make([]time.Time, len(all))
-	for i := range all {
-		days[i] = all[i].Day
-	}
-	return lastPerPeriod(q.Interval, days, all, func(p *Shares, per time.Time) { p.Period = per }), nil
+	return lastPerPeriod(q.Interval, all, func(p *Shares) (time.Time, *time.Time) { return p.Day, &p.Period }), nil
 }
 
 // shares reads shareSQL into one Shares per day, oldest first.
@@ -164,7 +156,7 @@ func (s *Stats) shares(ctx context.Context, q Query, rows store.DayRows, key, wh
 		if err := r.Scan(&d, &sh.Key, &sh.Instances, &sh.Accounts, &sh.ActiveMonth); err != nil {
 			return err
 		}
-		d = sqlDay(d)
+		d = day(d)
 		if len(out) == 0 || !out[len(out)-1].Day.Equal(d) {
 			out = append(out, Shares{Period: q.Interval.period(d), Day: d})
 		}
@@ -190,22 +182,16 @@ func sortShares(sh []Share) {
 	})
 }
 
-// atRows finds the day a statistic at a date reads (zero: no data at
-// all) and returns the day rows of that day alone.
+// atRows returns the day a statistic at a date reads (zero: no data at
+// all) and the day rows of that day alone.
 func (s *Stats) atRows(ctx context.Context, q Query, what string, cols ...string) (time.Time, store.DayRows, error) {
 	f := q.filter()
-	f.From = time.Time{}
-	all, err := s.dayRows(ctx, f, what, "day")
+	f.At = true
+	rows, err := s.dayRows(ctx, f, what, cols...)
 	if err != nil {
 		return time.Time{}, store.DayRows{}, err
 	}
-	at := atDay(q, all)
-	if at.IsZero() {
-		return time.Time{}, store.DayRows{}, nil
-	}
-	f.From, f.To = at, at
-	rows, err := s.dayRows(ctx, f, what, cols...)
-	return at, rows, err
+	return atDay(q, rows), rows, nil
 }
 
 // RegistrationsPoint counts the instances open and closed to sign-ups on
@@ -229,10 +215,7 @@ func (s *Stats) Registrations(ctx context.Context, q Query) ([]RegistrationsPoin
 	if err != nil {
 		return nil, err
 	}
-	var (
-		days []time.Time
-		pts  []RegistrationsPoint
-	)
+	var pts []RegistrationsPoint
 	err = s.query(ctx, what, `
 SELECT day, toInt64(countIf(open_registrations = 1)), toInt64(countIf(open_registrations = 0))
 FROM (`+rows.SQL+`)
@@ -242,15 +225,14 @@ ORDER BY day`, func(r driver.Rows) error {
 		if err := r.Scan(&p.Day, &p.Open, &p.Closed); err != nil {
 			return err
 		}
-		p.Day = sqlDay(p.Day)
-		days = append(days, p.Day)
+		p.Day = day(p.Day)
 		pts = append(pts, p)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return lastPerPeriod(q.Interval, days, pts, func(p *RegistrationsPoint, per time.Time) { p.Period = per }), nil
+	return lastPerPeriod(q.Interval, pts, func(p *RegistrationsPoint) (time.Time, *time.Time) { return p.Day, &p.Period }), nil
 }
 
 // SoftwareRegistrations is one software's open and closed instances.

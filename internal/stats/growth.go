@@ -263,7 +263,7 @@ ORDER BY day`, func(r driver.Rows) error {
 			&p.LocalPosts, &susp); err != nil {
 			return err
 		}
-		p.Day = sqlDay(p.Day)
+		p.Day = day(p.Day)
 		p.OpenRegistrations, p.Suspect = open == 1, susp == 1
 		out = append(out, p)
 		return nil

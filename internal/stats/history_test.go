@@ -2,7 +2,6 @@ package stats_test
 
 import (
 	"context"
-	"net/netip"
 	"os"
 	"slices"
 	"sync"
@@ -15,7 +14,7 @@ import (
 	"github.com/fedilens/fedilens/crawler"
 	"github.com/fedilens/fedilens/internal/chtest"
 	"github.com/fedilens/fedilens/internal/fedisim"
-	"github.com/fedilens/fedilens/internal/httpclient"
+	"github.com/fedilens/fedilens/internal/fedisim/simtest"
 	"github.com/fedilens/fedilens/internal/model"
 	"github.com/fedilens/fedilens/internal/sanity"
 	"github.com/fedilens/fedilens/internal/store"
@@ -73,20 +72,8 @@ func crawlHistory(t *testing.T, opts fedisim.Options) *crawled {
 	ctx := context.Background()
 	days := opts.HistoryDays
 	sim := fedisim.New(opts)
-	srvCtx, cancel := context.WithCancel(ctx)
-	srv, err := sim.Start(srvCtx, "127.0.0.1:0", "")
-	require.NoError(t, err)
-	client, err := httpclient.New(httpclient.Options{
-		AllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
-		Resolve:   map[string]string{"*": srv.HTTPSAddr},
-		RootCAs:   sim.CertPool(),
-	})
-	require.NoError(t, err)
+	client := simtest.Serve(t, sim)
 	st := chtest.Store(t)
-	defer func() {
-		cancel()
-		_ = srv.Close()
-	}()
 
 	var now atomic.Int64
 	var seeds []crawler.Seed
@@ -97,7 +84,7 @@ func crawlHistory(t *testing.T, opts fedisim.Options) *crawled {
 	require.NoError(t, err)
 	sink := &snapSink{}
 	m, err := crawler.New(crawler.Options{
-		Client: client.HTTPClient(), Seeds: seeds, HostDelay: -1, ProgressEvery: -1,
+		Client: client, Seeds: seeds, HostDelay: -1, ProgressEvery: -1,
 		RecrawlAfter: 0, DeadAfter: -1, MaxUnprovenPerDomain: -1, MaxCrawlDelay: time.Millisecond,
 		Policy: instancesOnly{truth0},
 		Now:    func() time.Time { return time.Unix(0, now.Load()).UTC() },

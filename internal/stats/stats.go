@@ -140,8 +140,8 @@ func day(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// atDay is the day a statistic at a date reads: To's day, or the latest
-// day with data when To is zero or later.
+// atDay is the day a statistic at a date reads (store.DayFilter.At): To's
+// day, or the latest day with data when To is zero or later.
 func atDay(q Query, rows store.DayRows) time.Time {
 	if q.To.IsZero() || (!rows.Last.IsZero() && day(q.To).After(rows.Last)) {
 		return rows.Last
@@ -178,24 +178,26 @@ func (s *Stats) dayRows(ctx context.Context, f store.DayFilter, what string, col
 	return rows, nil
 }
 
-// lastPerPeriod keeps, of points sorted by day, the last of every period:
-// the value of a week or a month is the value on its last day with data.
-func lastPerPeriod[T any](iv Interval, days []time.Time, points []T, set func(p *T, period time.Time)) []T {
+// lastPerPeriod keeps, of points sorted by day, the last of every period,
+// and sets its period: the value of a week or a month is the value on its
+// last day with data. at gives a point's day and period field.
+func lastPerPeriod[T any](iv Interval, points []T, at func(p *T) (day time.Time, period *time.Time)) []T {
 	var out []T
 	for i := range points {
-		per := iv.period(days[i])
-		if i+1 < len(points) && iv.period(days[i+1]).Equal(per) {
-			continue
+		d, _ := at(&points[i])
+		per := iv.period(d)
+		if i+1 < len(points) {
+			if next, _ := at(&points[i+1]); iv.period(next).Equal(per) {
+				continue
+			}
 		}
 		p := points[i]
-		set(&p, per)
+		_, set := at(&p)
+		*set = per
 		out = append(out, p)
 	}
 	return out
 }
-
-// sqlDay turns a Date read back into a UTC day.
-func sqlDay(t time.Time) time.Time { return day(t) }
 
 // normSoftware lower-cases and trims a software name as stored.
 func normSoftware(sw string) string { return strings.ToLower(strings.TrimSpace(sw)) }

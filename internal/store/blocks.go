@@ -34,8 +34,7 @@ type blockEvent struct {
 // currentBlocks returns the current list of each host in ids, by domain.
 func (s *Store) currentBlocks(ctx context.Context, ids []uint64) (map[uint64]map[string]model.DomainBlock, error) {
 	out := make(map[uint64]map[string]model.DomainBlock, len(ids))
-	for chunk := range slices.Chunk(ids, idChunk) {
-		rows, err := s.conn.Query(ctx, `
+	err := s.queryByIDs(ctx, `
 SELECT host_id, domain, tupleElement(last, 2), tupleElement(last, 3), tupleElement(last, 4), tupleElement(last, 5)
 FROM (
     SELECT host_id, domain, argMax(tuple(present, digest, severity, reason, source), at) AS last
@@ -43,29 +42,22 @@ FROM (
     WHERE host_id IN ?
     GROUP BY host_id, domain
 )
-WHERE tupleElement(last, 1) = 1`, idSet(chunk))
-		if err != nil {
-			return nil, fmt.Errorf("read current blocks: %w", err)
+WHERE tupleElement(last, 1) = 1`, ids, func(r driver.Rows) error {
+		var (
+			h uint64
+			b model.DomainBlock
+		)
+		if err := r.Scan(&h, &b.Domain, &b.Digest, &b.Severity, &b.Reason, &b.Source); err != nil {
+			return err
 		}
-		for rows.Next() {
-			var (
-				h uint64
-				b model.DomainBlock
-			)
-			if err := rows.Scan(&h, &b.Domain, &b.Digest, &b.Severity, &b.Reason, &b.Source); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("read current blocks: %w", err)
-			}
-			if out[h] == nil {
-				out[h] = map[string]model.DomainBlock{}
-			}
-			out[h][b.Domain] = b
+		if out[h] == nil {
+			out[h] = map[string]model.DomainBlock{}
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read current blocks: %w", err)
-		}
+		out[h][b.Domain] = b
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read current blocks: %w", err)
 	}
 	return out, nil
 }
@@ -105,25 +97,7 @@ func (s *Store) InsertBlocks(ctx context.Context, lists []model.Blocks) error {
 	if len(lists) == 0 {
 		return nil
 	}
-	order := make([]int, len(lists))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool {
-		la, lb := &lists[order[a]], &lists[order[b]]
-		if la.Host != lb.Host {
-			return la.Host < lb.Host
-		}
-		return la.CrawledAt.Before(lb.CrawledAt)
-	})
-	var ids []uint64
-	names := make([]string, 0, len(lists))
-	for i, k := range order {
-		if i == 0 || lists[k].Host != lists[order[i-1]].Host {
-			ids = append(ids, hostid.Of(lists[k].Host))
-			names = append(names, lists[k].Host)
-		}
-	}
+	order, ids, names := byHostThenCrawl(len(lists), func(i int) (string, time.Time) { return lists[i].Host, lists[i].CrawledAt })
 	cur, err := s.currentBlocks(ctx, ids)
 	if err != nil {
 		return fmt.Errorf("insert %d block lists: %w", len(lists), err)
@@ -192,26 +166,22 @@ func foldBlocks(evs []blockEvent) (BlockLink, bool) {
 // blockEvents reads the events matching where (an SQL condition with its
 // args) at or before t, ordered by host, domain and time.
 func (s *Store) blockEvents(ctx context.Context, where string, t time.Time, args ...any) ([]blockEvent, error) {
-	rows, err := s.conn.Query(ctx, `
+	var out []blockEvent
+	err := s.eachRow(ctx, `
 SELECT host_id, domain, digest, severity, reason, source, at, present
 FROM block_events
 WHERE `+where+` AND at <= ?
-ORDER BY host_id, domain, at, present`, append(args, asOf(t))...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []blockEvent
-	for rows.Next() {
+ORDER BY host_id, domain, at, present`, func(r driver.Rows) error {
 		var e blockEvent
 		b := &e.block
-		if err := rows.Scan(&e.host, &b.Domain, &b.Digest, &b.Severity, &b.Reason, &b.Source, &e.at, &e.present); err != nil {
-			return nil, err
+		if err := r.Scan(&e.host, &b.Domain, &b.Digest, &b.Severity, &b.Reason, &b.Source, &e.at, &e.present); err != nil {
+			return err
 		}
 		e.at = fromDB(e.at)
 		out = append(out, e)
-	}
-	return out, rows.Err()
+		return nil
+	}, append(args, asOf(t))...)
+	return out, err
 }
 
 // foldAll folds events ordered by (host, domain, at) into the listed
@@ -303,23 +273,18 @@ func (s *Store) MostBlocked(ctx context.Context, t time.Time, n int) ([]model.Bl
 	if n <= 0 {
 		return nil, nil
 	}
-	rows, err := s.conn.Query(ctx, `
+	var out []model.BlockedDomain
+	err := s.eachRow(ctx, `
 SELECT domain, count() AS c,
        countIf(severity = 'suspend'), countIf(severity = 'silence'), countIf(severity = 'limit'), countIf(severity = 'noop')
 FROM (`+currentBlocksSQL+`)
-GROUP BY domain ORDER BY c DESC, domain LIMIT ?`, asOf(t), n)
-	if err != nil {
-		return nil, fmt.Errorf("rank blocked domains: %w", err)
-	}
-	defer rows.Close()
-	var out []model.BlockedDomain
-	for rows.Next() {
+GROUP BY domain ORDER BY c DESC, domain LIMIT ?`, func(r driver.Rows) error {
 		var (
 			d                 model.BlockedDomain
 			c, su, si, li, no uint64
 		)
-		if err := rows.Scan(&d.Domain, &c, &su, &si, &li, &no); err != nil {
-			return nil, fmt.Errorf("rank blocked domains: %w", err)
+		if err := r.Scan(&d.Domain, &c, &su, &si, &li, &no); err != nil {
+			return err
 		}
 		d.Blockers = int64(c)
 		d.BySeverity = map[string]int64{}
@@ -329,8 +294,9 @@ GROUP BY domain ORDER BY c DESC, domain LIMIT ?`, asOf(t), n)
 			}
 		}
 		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, asOf(t), n)
+	if err != nil {
 		return nil, fmt.Errorf("rank blocked domains: %w", err)
 	}
 	return out, nil
@@ -343,27 +309,23 @@ func (s *Store) BlockReasons(ctx context.Context, t time.Time, n int) ([]model.R
 	if n <= 0 {
 		return nil, nil
 	}
-	rows, err := s.conn.Query(ctx, `
+	var out []model.ReasonCount
+	err := s.eachRow(ctx, `
 SELECT reason, count() AS c FROM (`+currentBlocksSQL+`)
 WHERE reason != ''
-GROUP BY reason ORDER BY c DESC, reason LIMIT ?`, asOf(t), n)
-	if err != nil {
-		return nil, fmt.Errorf("rank block reasons: %w", err)
-	}
-	defer rows.Close()
-	var out []model.ReasonCount
-	for rows.Next() {
+GROUP BY reason ORDER BY c DESC, reason LIMIT ?`, func(r driver.Rows) error {
 		var (
-			r model.ReasonCount
-			c uint64
+			rc model.ReasonCount
+			c  uint64
 		)
-		if err := rows.Scan(&r.Reason, &c); err != nil {
-			return nil, fmt.Errorf("rank block reasons: %w", err)
+		if err := r.Scan(&rc.Reason, &c); err != nil {
+			return err
 		}
-		r.Count = int64(c)
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+		rc.Count = int64(c)
+		out = append(out, rc)
+		return nil
+	}, asOf(t), n)
+	if err != nil {
 		return nil, fmt.Errorf("rank block reasons: %w", err)
 	}
 	return out, nil

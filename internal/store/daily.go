@@ -349,6 +349,10 @@ type DayFilter struct {
 	// Host, when set, reads only that host's days (from snapshots, through
 	// their (host, crawled_at) key, not from daily).
 	Host string
+	// At reads one day only, the day of a statistic at a date: To's day,
+	// or the last day with data when To is zero or after it (From is
+	// ignored).
+	At bool
 	// CarryDays is how many days an answer counts for: 0 or 1, the day it
 	// was given; N > 1 carries a host's last answer forward to the N-1
 	// following days without one (never past the last day with data), for
@@ -390,7 +394,8 @@ const maxInlineOptOuts = 1000
 // of DayRowColumns; none means all). Only the columns a statistic and the
 // filter need are read: ClickHouse 18.16 does not prune the columns of a
 // UNION ALL subquery. It asks the server three small questions (the
-// opted-out hosts, the last day rolled up, the last snapshot after it).
+// opted-out hosts, the last day rolled up, the last snapshot after it;
+// for one host, the opted-out hosts and its last snapshot).
 func (s *Store) DayRows(ctx context.Context, f DayFilter, cols ...string) (DayRows, error) {
 	if len(cols) == 0 {
 		cols = DayRowColumns
@@ -442,29 +447,48 @@ func (s *Store) DayRows(ctx context.Context, f DayFilter, cols ...string) (DayRo
 	if err != nil {
 		return DayRows{}, fmt.Errorf("build day rows: %w", err)
 	}
-	from, to := dayOrZero(f.From), dayOrZero(f.To)
-	wantFrom := from
-	if carry > 1 && !from.IsZero() {
-		from = from.AddDate(0, 0, -(carry - 1)) // the answers carried into the range
-	}
-
-	var (
-		parts []string
-		last  time.Time
-	)
-	liveFrom := from
+	// The last day with data first: a filter At one day reads it.
+	var done, last time.Time
 	if f.Host != "" {
 		var l time.Time
 		if err := s.conn.QueryRow(ctx, `SELECT max(crawled_at) FROM snapshots WHERE host = ?`, f.Host).Scan(&l); err != nil {
 			return DayRows{}, fmt.Errorf("build day rows: read last snapshot: %w", err)
 		}
 		last = dayOrZero(fromDB(l))
-		parts = append(parts, liveDayRows(need, "host = "+quoteString(f.Host)+" AND "+rangeCond("crawled_at", from, to, false)+optOut))
 	} else {
-		done, err := s.lastDoneDay(ctx)
-		if err != nil {
+		if done, err = s.lastDoneDay(ctx); err != nil {
 			return DayRows{}, fmt.Errorf("build day rows: %w", err)
 		}
+		var liveLast time.Time
+		if err := s.conn.QueryRow(ctx, `SELECT max(crawled_at) FROM snapshots WHERE crawled_at >= ?`, toDB(done.AddDate(0, 0, 1))).Scan(&liveLast); err != nil {
+			return DayRows{}, fmt.Errorf("build day rows: read last snapshot: %w", err)
+		}
+		last = dayOrZero(fromDB(liveLast))
+		if last.IsZero() {
+			last = done
+		}
+	}
+
+	from, to := dayOrZero(f.From), dayOrZero(f.To)
+	if f.At {
+		at := last
+		if !to.IsZero() && to.Before(last) {
+			at = to
+		}
+		from, to = at, at
+	}
+	wantFrom := from
+	if carry > 1 && !from.IsZero() {
+		from = from.AddDate(0, 0, -(carry - 1)) // the answers carried into the range
+	}
+
+	var parts []string
+	liveFrom := from
+	switch {
+	case f.At && last.IsZero(): // no data at all
+	case f.Host != "":
+		parts = append(parts, liveDayRows(need, "host = "+quoteString(f.Host)+" AND "+rangeCond("crawled_at", from, to, false)+optOut))
+	default:
 		if !done.IsZero() && (from.IsZero() || !from.After(done)) {
 			dailyTo := done
 			if !to.IsZero() && to.Before(done) {
@@ -486,14 +510,6 @@ func (s *Store) DayRows(ctx context.Context, f DayFilter, cols ...string) (DayRo
 			if from.After(done) {
 				liveFrom = from
 			}
-		}
-		var liveLast time.Time
-		if err := s.conn.QueryRow(ctx, `SELECT max(crawled_at) FROM snapshots WHERE crawled_at >= ?`, toDB(done.AddDate(0, 0, 1))).Scan(&liveLast); err != nil {
-			return DayRows{}, fmt.Errorf("build day rows: read last snapshot: %w", err)
-		}
-		last = dayOrZero(fromDB(liveLast))
-		if last.IsZero() {
-			last = done
 		}
 		if (to.IsZero() || !to.Before(liveFrom)) && (last.IsZero() || !liveFrom.After(last)) {
 			parts = append(parts, liveDayRows(need, rangeCond("crawled_at", liveFrom, to, false)+optOut))

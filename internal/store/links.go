@@ -149,29 +149,48 @@ func (s *Store) rememberSnapshotHosts(ctx context.Context, snaps []model.Snapsho
 // missing from the map.
 func (s *Store) hostNamesOf(ctx context.Context, ids []uint64) (map[uint64]string, error) {
 	out := make(map[uint64]string, len(ids))
-	for chunk := range slices.Chunk(ids, idChunk) {
-		rows, err := s.conn.Query(ctx, `SELECT id, any(host) FROM hosts WHERE id IN ? GROUP BY id`, idSet(chunk))
-		if err != nil {
-			return nil, fmt.Errorf("read host names: %w", err)
+	err := s.queryByIDs(ctx, `SELECT id, any(host) FROM hosts WHERE id IN ? GROUP BY id`, ids, func(r driver.Rows) error {
+		var (
+			id   uint64
+			name string
+		)
+		if err := r.Scan(&id, &name); err != nil {
+			return err
 		}
-		for rows.Next() {
-			var (
-				id   uint64
-				name string
-			)
-			if err := rows.Scan(&id, &name); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("read host names: %w", err)
-			}
-			out[id] = name
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read host names: %w", err)
-		}
+		out[id] = name
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read host names: %w", err)
 	}
 	return out, nil
+}
+
+// eachRow runs query and calls scan for every row.
+func (s *Store) eachRow(ctx context.Context, query string, scan func(driver.Rows) error, args ...any) error {
+	rows, err := s.conn.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// queryByIDs runs query, whose one placeholder is an IN list, for every
+// idChunk ids (an IN list that stays well below max_query_size) and calls
+// scan for every row.
+func (s *Store) queryByIDs(ctx context.Context, query string, ids []uint64, scan func(driver.Rows) error) error {
+	for chunk := range slices.Chunk(ids, idChunk) {
+		if err := s.eachRow(ctx, query, scan, idSet(chunk)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // idSet binds ids as an IN list.
@@ -216,33 +235,25 @@ func (s *Store) insertPeerEvents(ctx context.Context, events []peerEvent) error 
 // one query per idChunk hosts.
 func (s *Store) currentPeers(ctx context.Context, ids []uint64) (map[uint64]map[uint64]struct{}, error) {
 	out := make(map[uint64]map[uint64]struct{}, len(ids))
-	for chunk := range slices.Chunk(ids, idChunk) {
-		rows, err := s.conn.Query(ctx, `
+	err := s.queryByIDs(ctx, `
 SELECT host_id, peer_id FROM peer_events
 WHERE host_id IN ?
 GROUP BY host_id, peer_id
-HAVING argMax(present, at) = 1`, idSet(chunk))
-		if err != nil {
-			return nil, fmt.Errorf("read current peers: %w", err)
+HAVING argMax(present, at) = 1`, ids, func(r driver.Rows) error {
+		var h, p uint64
+		if err := r.Scan(&h, &p); err != nil {
+			return err
 		}
-		for rows.Next() {
-			var h, p uint64
-			if err := rows.Scan(&h, &p); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("read current peers: %w", err)
-			}
-			set := out[h]
-			if set == nil {
-				set = map[uint64]struct{}{}
-				out[h] = set
-			}
-			set[p] = struct{}{}
+		set := out[h]
+		if set == nil {
+			set = map[uint64]struct{}{}
+			out[h] = set
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read current peers: %w", err)
-		}
+		set[p] = struct{}{}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read current peers: %w", err)
 	}
 	return out, nil
 }
@@ -251,29 +262,51 @@ HAVING argMax(present, at) = 1`, idSet(chunk))
 // in table (peer_events or block_events).
 func (s *Store) latestEvents(ctx context.Context, table string, ids []uint64) (map[uint64]time.Time, error) {
 	out := make(map[uint64]time.Time, len(ids))
-	for chunk := range slices.Chunk(ids, idChunk) {
-		rows, err := s.conn.Query(ctx, `SELECT host_id, max(at) FROM `+table+` WHERE host_id IN ? GROUP BY host_id`, idSet(chunk))
-		if err != nil {
-			return nil, fmt.Errorf("read newest %s: %w", table, err)
+	err := s.queryByIDs(ctx, `SELECT host_id, max(at) FROM `+table+` WHERE host_id IN ? GROUP BY host_id`, ids, func(r driver.Rows) error {
+		var (
+			h  uint64
+			at time.Time
+		)
+		if err := r.Scan(&h, &at); err != nil {
+			return err
 		}
-		for rows.Next() {
-			var (
-				h  uint64
-				at time.Time
-			)
-			if err := rows.Scan(&h, &at); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("read newest %s: %w", table, err)
-			}
-			out[h] = at.UTC()
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read newest %s: %w", table, err)
-		}
+		out[h] = at.UTC()
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read newest %s: %w", table, err)
 	}
 	return out, nil
+}
+
+// byHostThenCrawl orders n lists (host and crawl time of the i-th given
+// by at) by host, then crawl time, and returns that order and the ids and
+// names of their distinct hosts: InsertPeers and InsertBlocks read each
+// host's current set once and apply its lists in crawl order.
+func byHostThenCrawl(n int, at func(i int) (string, time.Time)) (order []int, ids []uint64, names []string) {
+	order = make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		ha, ta := at(order[a])
+		hb, tb := at(order[b])
+		if ha != hb {
+			return ha < hb
+		}
+		return ta.Before(tb)
+	})
+	for i, k := range order {
+		h, _ := at(k)
+		if i > 0 {
+			if prev, _ := at(order[i-1]); prev == h {
+				continue
+			}
+		}
+		ids = append(ids, hostid.Of(h))
+		names = append(names, h)
+	}
+	return order, ids, names
 }
 
 // diffPeers appends to events the changes from cur to the list peers
@@ -318,23 +351,7 @@ func (s *Store) InsertPeers(ctx context.Context, lists []model.Peers) error {
 	if len(lists) == 0 {
 		return nil
 	}
-	order := make([]int, len(lists))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool {
-		la, lb := &lists[order[a]], &lists[order[b]]
-		if la.Host != lb.Host {
-			return la.Host < lb.Host
-		}
-		return la.CrawledAt.Before(lb.CrawledAt)
-	})
-	var ids []uint64
-	for i, k := range order {
-		if i == 0 || lists[k].Host != lists[order[i-1]].Host {
-			ids = append(ids, hostid.Of(lists[k].Host))
-		}
-	}
+	order, ids, _ := byHostThenCrawl(len(lists), func(i int) (string, time.Time) { return lists[i].Host, lists[i].CrawledAt })
 	cur, err := s.currentPeers(ctx, ids)
 	if err != nil {
 		return fmt.Errorf("insert %d peer lists: %w", len(lists), err)
@@ -394,27 +411,22 @@ func (s *Store) convertPeers(ctx context.Context) error {
 		for i, h := range chunk {
 			set[i] = h
 		}
-		rows, err := s.conn.Query(ctx, `
-SELECT host, crawled_at, peers FROM peers FINAL
-WHERE host IN ?
-ORDER BY host, crawled_at`, clickhouse.GroupSet{Value: set})
-		if err != nil {
-			return fmt.Errorf("convert peers: read lists: %w", err)
-		}
 		var (
 			prevHost string
 			cur      map[uint64]struct{}
 			names    []string
 		)
-		for rows.Next() {
+		err := s.eachRow(ctx, `
+SELECT host, crawled_at, peers FROM peers FINAL
+WHERE host IN ?
+ORDER BY host, crawled_at`, func(r driver.Rows) error {
 			var (
 				host  string
 				at    time.Time
 				peers []string
 			)
-			if err := rows.Scan(&host, &at, &peers); err != nil {
-				rows.Close()
-				return fmt.Errorf("convert peers: read lists: %w", err)
+			if err := r.Scan(&host, &at, &peers); err != nil {
+				return err
 			}
 			if host != prevHost {
 				prevHost, cur = host, nil
@@ -423,9 +435,8 @@ ORDER BY host, crawled_at`, clickhouse.GroupSet{Value: set})
 			var added []string
 			events, cur, added = diffPeers(events, hostid.Of(host), cur, peers, toDB(at))
 			names = append(names, added...)
-		}
-		err = rows.Err()
-		rows.Close()
+			return nil
+		}, clickhouse.GroupSet{Value: set})
 		if err != nil {
 			return fmt.Errorf("convert peers: read lists: %w", err)
 		}
@@ -444,20 +455,16 @@ ORDER BY host, crawled_at`, clickhouse.GroupSet{Value: set})
 
 // stringColumn runs a query of one String column.
 func (s *Store) stringColumn(ctx context.Context, query string, args ...any) ([]string, error) {
-	rows, err := s.conn.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []string
-	for rows.Next() {
+	err := s.eachRow(ctx, query, func(r driver.Rows) error {
 		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
+		if err := r.Scan(&v); err != nil {
+			return err
 		}
 		out = append(out, v)
-	}
-	return out, rows.Err()
+		return nil
+	}, args...)
+	return out, err
 }
 
 // Peers returns host's current peer set, sorted (nil if it is empty). It
@@ -523,34 +530,28 @@ SELECT (SELECT max(crawled_at) FROM snapshots WHERE host = ? AND peer_count IS N
 // when it was found gone) and whether it is listed at t.
 func (s *Store) PeerLinks(ctx context.Context, host string, t time.Time) ([]model.PeerLink, error) {
 	until := asOf(t)
-	rows, err := s.conn.Query(ctx, `
-SELECT peer_id, minIf(at, present = 1), max(at), argMax(present, at)
-FROM peer_events
-WHERE host_id = ? AND at <= ?
-GROUP BY peer_id`, hostid.Of(host), until)
-	if err != nil {
-		return nil, fmt.Errorf("get peer links of %q: %w", host, err)
-	}
 	type agg struct {
 		first, last time.Time
 		present     uint8
 	}
 	byID := map[uint64]agg{}
 	var ids []uint64
-	for rows.Next() {
+	err := s.eachRow(ctx, `
+SELECT peer_id, minIf(at, present = 1), max(at), argMax(present, at)
+FROM peer_events
+WHERE host_id = ? AND at <= ?
+GROUP BY peer_id`, func(r driver.Rows) error {
 		var (
 			id uint64
 			a  agg
 		)
-		if err := rows.Scan(&id, &a.first, &a.last, &a.present); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("get peer links of %q: %w", host, err)
+		if err := r.Scan(&id, &a.first, &a.last, &a.present); err != nil {
+			return err
 		}
 		byID[id] = a
 		ids = append(ids, id)
-	}
-	err = rows.Err()
-	rows.Close()
+		return nil
+	}, hostid.Of(host), until)
 	if err != nil {
 		return nil, fmt.Errorf("get peer links of %q: %w", host, err)
 	}
@@ -626,20 +627,16 @@ type idCount struct {
 }
 
 func (s *Store) idCounts(ctx context.Context, query string, args ...any) ([]idCount, error) {
-	rows, err := s.conn.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []idCount
-	for rows.Next() {
+	err := s.eachRow(ctx, query, func(r driver.Rows) error {
 		var c idCount
-		if err := rows.Scan(&c.id, &c.n); err != nil {
-			return nil, err
+		if err := r.Scan(&c.id, &c.n); err != nil {
+			return err
 		}
 		out = append(out, c)
-	}
-	return out, rows.Err()
+		return nil
+	}, args...)
+	return out, err
 }
 
 // namedCounts names ids and orders by count (descending), then name.
