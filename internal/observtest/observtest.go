@@ -46,7 +46,6 @@ type History struct {
 	Langs map[string][]string
 }
 
-
 // Options tunes Crawl.
 type Options struct {
 	// Workers is the crawler's concurrency (default 16).
