@@ -1,6 +1,8 @@
 // Package api serves fedilens's read-only JSON API: the instance census
-// (listings, one instance with its history and peers, headline statistics)
-// and the search over opted-in public posts.
+// (the instance explorer, one instance with its history and peers), the
+// observatory's statistics (internal/stats, the same figures and URL
+// parameters as the dashboard's charts) and the search over opted-in
+// public posts.
 //
 // Handlers are plain functions from a request to a value or an error; one
 // wrapper turns them into HTTP responses, so JSON encoding, error mapping,
@@ -19,29 +21,25 @@ import (
 )
 
 // Store is the part of the census store the API reads. The ClickHouse
-// store (*store.Store) satisfies it; tests use an in-memory fake.
+// store (*store.Store) satisfies it; tests use an in-memory fake. The
+// statistics come from Options.Stats.
 type Store interface {
-	// Instances lists one page of instances. An invalid sort or cursor
-	// wraps model.ErrBadQuery.
-	Instances(ctx context.Context, q model.InstanceQuery) (model.InstancePage, error)
+	// ListInstances lists one page of the instance explorer. An invalid
+	// sort, order, filter or cursor wraps model.ErrBadQuery.
+	ListInstances(ctx context.Context, q model.InstanceListQuery) (model.InstancePage, error)
 	// Instance returns the latest state of host and its history, oldest
 	// first. An unknown host wraps model.ErrNotFound.
 	Instance(ctx context.Context, host string) (model.Instance, []model.Snapshot, error)
+	// InstanceLinkCounts returns the sizes of host's latest peer and block
+	// lists read. An unknown host wraps model.ErrNotFound.
+	InstanceLinkCounts(ctx context.Context, host string) (model.LinkCounts, error)
 	// Peers returns host's latest published peer list.
 	Peers(ctx context.Context, host string) ([]string, error)
-	// Summary returns the headline numbers of the census.
-	Summary(ctx context.Context) (model.Summary, error)
-	// SoftwareShare returns every software's share of the census.
-	SoftwareShare(ctx context.Context) ([]model.SoftwareShare, error)
-	// InstancesOverTime returns the number of known instances per UTC day.
-	InstancesOverTime(ctx context.Context) ([]model.DayCount, error)
-	// SummaryWith, SoftwareShareWith and InstancesOverTimeWith are the
-	// statistics above with a choice of instances: by default they leave
-	// out the instances whose figures are suspect (see internal/sanity),
-	// and include them when asked (include_flagged=true).
-	SummaryWith(ctx context.Context, opts model.StatsOptions) (model.Summary, error)
-	SoftwareShareWith(ctx context.Context, opts model.StatsOptions) ([]model.SoftwareShare, error)
-	InstancesOverTimeWith(ctx context.Context, opts model.StatsOptions) ([]model.DayCount, error)
+	// PostCount is the number of posts stored, for the summary.
+	PostCount(ctx context.Context) (uint64, error)
+	// LastCrawl is the time of the newest snapshot (zero: none), for the
+	// summary.
+	LastCrawl(ctx context.Context) (time.Time, error)
 }
 
 // Searcher is the post search the API exposes. The Bleve index
@@ -55,6 +53,10 @@ type Searcher interface {
 type Options struct {
 	// Store answers the census endpoints.
 	Store Store
+	// Stats answers the statistics under /api/v1/stats/ and the history
+	// of an instance (stats.New over the store). Nil answers them with
+	// not_found, for tests of the other endpoints.
+	Stats Stats
 	// Search answers /api/v1/search. Nil answers it with not_found, for
 	// deployments that run the census without the post index.
 	Search Searcher
@@ -112,6 +114,7 @@ const (
 // API is the JSON API. Create it with New and mount it with Register.
 type API struct {
 	store   Store
+	stats   Stats
 	search  Searcher
 	log     *slog.Logger
 	metrics *metrics
@@ -134,6 +137,7 @@ func New(opts Options) *API {
 	}
 	a := &API{
 		store:      opts.Store,
+		stats:      opts.Stats,
 		search:     opts.Search,
 		log:        logger,
 		metrics:    newMetrics(opts.Registerer),
@@ -170,9 +174,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle(RouteInstances, a.wrap(RouteInstances, a.instances))
 	mux.Handle(RouteInstance, a.wrap(RouteInstance, a.instance))
 	mux.Handle(RouteSearch, a.wrap(RouteSearch, a.searchPosts))
-	mux.Handle(RouteSummary, a.wrap(RouteSummary, a.summary))
-	mux.Handle(RouteSoftware, a.wrap(RouteSoftware, a.software))
-	mux.Handle(RouteInstancesOverTime, a.wrap(RouteInstancesOverTime, a.instancesOverTime))
+	a.registerCensusStats(mux)
 	a.registerHostStats(mux)
 	a.registerPostStats(mux)
 	mux.Handle(RouteUnknown, a.wrap(RouteUnknown, func(*http.Request) (any, error) {

@@ -12,11 +12,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/fedilens/fedilens/internal/model"
+	"github.com/fedilens/fedilens/internal/stats"
+	"github.com/fedilens/fedilens/internal/store"
 )
 
 // newServer mounts an API over the fakes on a fresh mux.
@@ -62,11 +65,13 @@ func TestEndpoints(t *testing.T) {
 			  {"host":"social.example","crawled_at":"2026-11-03T12:30:00Z","software":"mastodon","version":"4.3.2",
 			   "nodeinfo_version":"2.0","title":"Social Example","open_registrations":true,"private":false,
 			   "protocols":["activitypub"],"users_total":1200,"users_active_month":300,"users_active_halfyear":null,
-			   "local_posts":45000,"flags":[],"suspect":false,"first_seen":"2026-10-01T08:00:00Z","snapshots":2},
+			   "local_posts":45000,"flags":[],"suspect":false,"first_seen":"2026-10-01T08:00:00Z","snapshots":2,
+			   "peer_count":null,"block_count":null},
 			  {"host":"quiet.example","crawled_at":"2026-11-03T12:30:00Z","software":"gotosocial","version":"0.17.0",
 			   "nodeinfo_version":"2.0","title":"Quiet","open_registrations":false,"private":false,
 			   "protocols":[],"users_total":3,"users_active_month":null,"users_active_halfyear":null,
-			   "local_posts":null,"flags":[],"suspect":false,"first_seen":"2026-10-01T08:00:00Z","snapshots":1}],
+			   "local_posts":null,"flags":[],"suspect":false,"first_seen":"2026-10-01T08:00:00Z","snapshots":1,
+			   "peer_count":null,"block_count":null}],
 			  "next_cursor":"c2"}`,
 		},
 		{
@@ -74,7 +79,8 @@ func TestEndpoints(t *testing.T) {
 			want: `{"instance":{"host":"social.example","crawled_at":"2026-11-03T12:30:00Z","software":"mastodon",
 			   "version":"4.3.2","nodeinfo_version":"2.0","title":"Social Example","open_registrations":true,
 			   "private":false,"protocols":["activitypub"],"users_total":1200,"users_active_month":300,
-			   "users_active_halfyear":null,"local_posts":45000,"flags":[],"suspect":false,"first_seen":"2026-10-01T08:00:00Z","snapshots":2},
+			   "users_active_halfyear":null,"local_posts":45000,"flags":[],"suspect":false,"first_seen":"2026-10-01T08:00:00Z","snapshots":2,
+			   "peer_count":2,"block_count":0},
 			 "history":[
 			  {"host":"social.example","crawled_at":"2026-10-01T08:00:00Z","software":"mastodon","version":"4.3.1",
 			   "nodeinfo_version":"2.0","title":"Social Example","open_registrations":true,"private":false,
@@ -91,7 +97,8 @@ func TestEndpoints(t *testing.T) {
 			want: `{"instance":{"host":"quiet.example","crawled_at":"2026-11-03T12:30:00Z","software":"gotosocial",
 			   "version":"0.17.0","nodeinfo_version":"2.0","title":"Quiet","open_registrations":false,"private":false,
 			   "protocols":[],"users_total":3,"users_active_month":null,"users_active_halfyear":null,"local_posts":null,
-			   "flags":[],"suspect":false,"first_seen":"2026-10-01T08:00:00Z","snapshots":1},"history":[],"peers":[]}`,
+			   "flags":[],"suspect":false,"first_seen":"2026-10-01T08:00:00Z","snapshots":1,
+			   "peer_count":null,"block_count":null},"history":[],"peers":[]}`,
 		},
 		{
 			name: "unknown instance", path: "/api/v1/instances/nowhere.example", status: 404,
@@ -137,7 +144,31 @@ func TestEndpoints(t *testing.T) {
 		},
 		{
 			name: "instances with an unknown sort", path: "/api/v1/instances?sort=title", status: 400,
-			want: `{"error":{"code":"bad_request","message":"sort must be users or host"}}`,
+			want: `{"error":{"code":"bad_request","message":"sort must be one of users, active, posts, peers, first_seen, host"}}`,
+		},
+		{
+			name: "instances with an unknown order", path: "/api/v1/instances?sort=host&order=up", status: 400,
+			want: `{"error":{"code":"bad_request","message":"order must be asc or desc"}}`,
+		},
+		{
+			name: "instances with unknown registrations", path: "/api/v1/instances?registrations=maybe", status: 400,
+			want: `{"error":{"code":"bad_request","message":"registrations must be open or closed"}}`,
+		},
+		{
+			name: "instances with a long q", path: "/api/v1/instances?q=" + strings.Repeat("a", model.MaxInstanceText+1), status: 400,
+			want: `{"error":{"code":"bad_request","message":"q is longer than 100 bytes"}}`,
+		},
+		{
+			name: "instances with a malformed software", path: "/api/v1/instances?software=%3Cb%3E", status: 400,
+			want: `{"error":{"code":"bad_request","message":"bad statistics query: software must be a program's NodeInfo name (letters, digits, '-', '_', '.')"}}`,
+		},
+		{
+			name: "instances with a malformed include_flagged", path: "/api/v1/instances?include_flagged=yes", status: 400,
+			want: `{"error":{"code":"bad_request","message":"bad statistics query: include_flagged must be true or false"}}`,
+		},
+		{
+			name: "instances with contradicting flagged filters", path: "/api/v1/instances?flagged=only&include_flagged=false", status: 400,
+			want: `{"error":{"code":"bad_request","message":"flagged=only contradicts include_flagged=false"}}`,
 		},
 		{
 			name: "instances with a cursor the store rejects", path: "/api/v1/instances?cursor=bogus", status: 400,
@@ -146,21 +177,6 @@ func TestEndpoints(t *testing.T) {
 		{
 			name: "instances with an oversized cursor", path: "/api/v1/instances?cursor=" + strings.Repeat("c", maxCursorLen+1), status: 400,
 			want: `{"error":{"code":"bad_request","message":"cursor is longer than 1024 bytes"}}`,
-		},
-		{
-			name: "summary", path: "/api/v1/stats/summary", status: 200,
-			want: `{"instances":2,"users_total":1203,"users_active_month":300,"users_active_halfyear":0,
-			  "local_posts":45000,"softwares":2,"indexed_posts":17,"last_crawl":"2026-11-03T12:30:00Z",
-			  "flagged_instances":0,"include_flagged":false}`,
-		},
-		{
-			name: "software share", path: "/api/v1/stats/software", status: 200,
-			want: `[{"software":"mastodon","instances":1,"users_total":1200,"users_active_month":300},
-			  {"software":"gotosocial","instances":1,"users_total":3,"users_active_month":0}]`,
-		},
-		{
-			name: "instances over time in UTC days", path: "/api/v1/stats/instances-over-time", status: 200,
-			want: `[{"day":"2026-11-01","count":1},{"day":"2026-11-01","count":2}]`,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -180,9 +196,6 @@ func TestEmptyResultsAreArraysNotNull(t *testing.T) {
 	for path, want := range map[string]string{
 		"/api/v1/instances":                  `{"instances":[]}`,
 		"/api/v1/search?q=nothing":           `{"total":0,"hits":[]}`,
-		"/api/v1/stats/software":             `[]`,
-		"/api/v1/stats/instances-over-time":  `[]`,
-		"/api/v1/stats/summary":              `{"instances":0,"users_total":0,"users_active_month":0,"users_active_halfyear":0,"local_posts":0,"softwares":0,"indexed_posts":0,"last_crawl":null,"flagged_instances":0,"include_flagged":false}`,
 		"/api/v1/instances/unknown.example.": `{"error":{"code":"not_found","message":"unknown instance"}}`,
 	} {
 		t.Run(path, func(t *testing.T) {
@@ -196,12 +209,24 @@ func TestQueryParameters(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		path string
-		want model.InstanceQuery
+		want model.InstanceListQuery
 	}{
-		{"defaults", "/api/v1/instances", model.InstanceQuery{Limit: 50, Sort: "users"}},
-		{"limit capped at 1000", "/api/v1/instances?limit=5000&sort=host", model.InstanceQuery{Limit: 1000, Sort: "host"}},
+		{"defaults", "/api/v1/instances", model.InstanceListQuery{Limit: 50}},
+		{"limit capped at 1000", "/api/v1/instances?limit=5000&sort=host", model.InstanceListQuery{Limit: 1000, Sort: "host"}},
 		{"software lower-cased and trimmed", "/api/v1/instances?software=%20Mastodon%20&cursor=abc&limit=7",
-			model.InstanceQuery{Software: "mastodon", Limit: 7, Sort: "users", Cursor: "abc"}},
+			model.InstanceListQuery{Software: []string{"mastodon"}, Limit: 7, Cursor: "abc"}},
+		{"every filter", "/api/v1/instances?software=lemmy,Misskey&software=lemmy&language=PT-br&registrations=closed" +
+			"&q=%20Duck%20Pond%20&sort=first_seen&order=asc&flagged=exclude&from=2026-01-01",
+			model.InstanceListQuery{Software: []string{"lemmy", "misskey"}, Language: "pt-br", Registrations: "closed",
+				Text: "Duck Pond", Sort: "first_seen", Order: "asc", Flagged: "exclude", Limit: 50}},
+		{"include_flagged=false leaves them out", "/api/v1/instances?include_flagged=false",
+			model.InstanceListQuery{Flagged: "exclude", Limit: 50}},
+		{"include_flagged=true lists them", "/api/v1/instances?include_flagged=true",
+			model.InstanceListQuery{Flagged: "include", Limit: 50}},
+		{"flagged=only agrees with include_flagged=true", "/api/v1/instances?include_flagged=1&flagged=only",
+			model.InstanceListQuery{Flagged: "only", Limit: 50}},
+		{"flagged=exclude agrees with include_flagged=false", "/api/v1/instances?include_flagged=false&flagged=exclude",
+			model.InstanceListQuery{Flagged: "exclude", Limit: 50}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			store, _ := newFakes()
@@ -243,7 +268,7 @@ func TestHeaders(t *testing.T) {
 		status       int
 		cacheControl string
 	}{
-		{"success is cacheable", "/api/v1/stats/summary", 200, "public, max-age=60"},
+		{"success is cacheable", "/api/v1/instances", 200, "public, max-age=60"},
 		{"errors are not cached", "/api/v1/instances/nowhere.example", 404, "no-store"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -267,7 +292,7 @@ func TestHeaders(t *testing.T) {
 func TestETag(t *testing.T) {
 	store, search := newFakes()
 	srv := newServer(t, store, search, Options{})
-	resp, body := get(t, srv, "/api/v1/stats/software", nil)
+	resp, body := get(t, srv, "/api/v1/instances", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	etag := resp.Header.Get("ETag")
 	require.Regexp(t, `^"[0-9a-f]{32}"$`, etag)
@@ -285,7 +310,7 @@ func TestETag(t *testing.T) {
 		{"unquoted tag does not match", strings.Trim(etag, `"`), http.StatusOK},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, got := get(t, srv, "/api/v1/stats/software", http.Header{"If-None-Match": {tc.ifNoneMatch}})
+			resp, got := get(t, srv, "/api/v1/instances", http.Header{"If-None-Match": {tc.ifNoneMatch}})
 			require.Equal(t, tc.status, resp.StatusCode)
 			require.Equal(t, etag, resp.Header.Get("ETag"))
 			if tc.status == http.StatusNotModified {
@@ -298,8 +323,10 @@ func TestETag(t *testing.T) {
 	}
 
 	t.Run("changed data changes the tag", func(t *testing.T) {
-		store.shares = store.shares[:1]
-		resp, _ := get(t, srv, "/api/v1/stats/software", http.Header{"If-None-Match": {etag}})
+		store.mu.Lock()
+		store.page.Instances = store.page.Instances[:1]
+		store.mu.Unlock()
+		resp, _ := get(t, srv, "/api/v1/instances", http.Header{"If-None-Match": {etag}})
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		require.NotEqual(t, etag, resp.Header.Get("ETag"))
 	})
@@ -314,13 +341,18 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 		"/api/v1/stats/summary",
 		"/api/v1/stats/software",
 		"/api/v1/stats/instances-over-time",
+		"/api/v1/stats/totals",
+		"/api/v1/stats/versions/mastodon/over-time",
+		"/api/v1/stats/sizes",
+		"/api/v1/instances/social.example/history",
 	} {
 		t.Run(path, func(t *testing.T) {
 			store, search := newFakes()
 			store.err = errors.New(secret)
 			search.err = fmt.Errorf("search shard 3: %w", errors.New(secret))
 			var logs bytes.Buffer
-			srv := newServer(t, store, search, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			srv := newServer(t, store, search, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+				Stats: stats.New(failingSource{errors.New(secret)}, stats.Options{})})
 
 			resp, body := get(t, srv, path, nil)
 			require.Equal(t, http.StatusInternalServerError, resp.StatusCode)
@@ -341,6 +373,18 @@ func TestPeersErrorIsInternal(t *testing.T) {
 	require.NotContains(t, string(body), "peers table")
 }
 
+// failingSource is a statistics source whose every query fails, to check
+// that an internal error stays internal.
+type failingSource struct{ err error }
+
+func (f failingSource) DayRows(context.Context, store.DayFilter, ...string) (store.DayRows, error) {
+	return store.DayRows{}, f.err
+}
+
+func (f failingSource) ReadQuery(context.Context, string, ...any) (driver.Rows, error) {
+	return nil, f.err
+}
+
 // peersFailing fails only Peers, after Instance succeeded.
 type peersFailing struct{ *fakeStore }
 
@@ -355,6 +399,8 @@ func TestNotFoundIsJSON(t *testing.T) {
 		"/api/v1/search?q=ducks": `{"error":{"code":"not_found","message":"search is not enabled on this server"}}`,
 		"/api/v1/nothing":        `{"error":{"code":"not_found","message":"unknown endpoint"}}`,
 		"/api/v1/instances/a/b":  `{"error":{"code":"not_found","message":"unknown endpoint"}}`,
+		"/api/v1/stats/totals":   `{"error":{"code":"not_found","message":"statistics are not available on this server"}}`,
+		"/api/v1/stats/summary":  `{"error":{"code":"not_found","message":"statistics are not available on this server"}}`,
 	} {
 		t.Run(path, func(t *testing.T) {
 			resp, body := get(t, srv, path, nil)
@@ -368,8 +414,8 @@ func TestMetrics(t *testing.T) {
 	store, search := newFakes()
 	reg := prometheus.NewPedanticRegistry()
 	srv := newServer(t, store, search, Options{Registerer: reg})
-	get(t, srv, "/api/v1/stats/summary", nil)
-	get(t, srv, "/api/v1/stats/summary", nil)
+	get(t, srv, "/api/v1/instances", nil)
+	get(t, srv, "/api/v1/instances?limit=1", nil)
 	get(t, srv, "/api/v1/instances/nowhere.example", nil)
 	get(t, srv, "/api/v1/instances/social.example", nil)
 
@@ -379,7 +425,7 @@ func TestMetrics(t *testing.T) {
 		code  string
 		want  float64
 	}{
-		{RouteSummary, "200", 2},
+		{RouteInstances, "200", 2},
 		{RouteInstance, "404", 1},
 		{RouteInstance, "200", 1},
 		{RouteSoftware, "200", 0},

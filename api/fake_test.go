@@ -16,19 +16,18 @@ type fakeStore struct {
 	instances map[string]model.Instance
 	history   map[string][]model.Snapshot
 	peers     map[string][]string
+	links     map[string]model.LinkCounts
 	page      model.InstancePage
-	summary   model.Summary
-	shares    []model.SoftwareShare
-	days      []model.DayCount
+	posts     uint64
+	lastCrawl time.Time
 	err       error
-	lastQuery model.InstanceQuery
+	lastQuery model.InstanceListQuery
 	lastHost  string
-	lastStats *model.StatsOptions // options of the last *With call
 }
 
 var _ Store = (*fakeStore)(nil)
 
-func (f *fakeStore) Instances(_ context.Context, q model.InstanceQuery) (model.InstancePage, error) {
+func (f *fakeStore) ListInstances(_ context.Context, q model.InstanceListQuery) (model.InstancePage, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lastQuery = q
@@ -55,6 +54,19 @@ func (f *fakeStore) Instance(_ context.Context, host string) (model.Instance, []
 	return in, f.history[host], nil
 }
 
+func (f *fakeStore) InstanceLinkCounts(_ context.Context, host string) (model.LinkCounts, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return model.LinkCounts{}, f.err
+	}
+	lc, ok := f.links[host]
+	if !ok {
+		return model.LinkCounts{}, fmt.Errorf("list sizes of %s: %w", host, model.ErrNotFound)
+	}
+	return lc, nil
+}
+
 func (f *fakeStore) Peers(_ context.Context, host string) ([]string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -64,25 +76,18 @@ func (f *fakeStore) Peers(_ context.Context, host string) ([]string, error) {
 	return f.peers[host], nil
 }
 
-func (f *fakeStore) Summary(context.Context) (model.Summary, error) {
+func (f *fakeStore) PostCount(context.Context) (uint64, error) {
 	if f.err != nil {
-		return model.Summary{}, f.err
+		return 0, f.err
 	}
-	return f.summary, nil
+	return f.posts, nil
 }
 
-func (f *fakeStore) SoftwareShare(context.Context) ([]model.SoftwareShare, error) {
+func (f *fakeStore) LastCrawl(context.Context) (time.Time, error) {
 	if f.err != nil {
-		return nil, f.err
+		return time.Time{}, f.err
 	}
-	return f.shares, nil
-}
-
-func (f *fakeStore) InstancesOverTime(context.Context) ([]model.DayCount, error) {
-	if f.err != nil {
-		return nil, f.err
-	}
-	return f.days, nil
+	return f.lastCrawl, nil
 }
 
 // fakeSearch answers every query with res, rejects the query "bad(" the
@@ -141,19 +146,10 @@ func newFakes() (*fakeStore, *fakeSearch) {
 		instances: map[string]model.Instance{"social.example": social, "quiet.example": quiet},
 		history:   map[string][]model.Snapshot{"social.example": {older, social.Snapshot}},
 		peers:     map[string][]string{"social.example": {"a.example", "quiet.example"}},
+		links:     map[string]model.LinkCounts{"social.example": {Peers: model.Int64(2), Blocks: model.Int64(0)}},
 		page:      model.InstancePage{Instances: []model.Instance{social, quiet}, NextCursor: "c2"},
-		summary: model.Summary{
-			Instances: 2, UsersTotal: 1203, UsersActiveMonth: 300, UsersActiveHalfyear: 0,
-			LocalPosts: 45000, Softwares: 2, IndexedPosts: 17, LastCrawl: crawled,
-		},
-		shares: []model.SoftwareShare{
-			{Software: "mastodon", Instances: 1, UsersTotal: 1200, ActiveMonth: 300},
-			{Software: "gotosocial", Instances: 1, UsersTotal: 3, ActiveMonth: 0},
-		},
-		days: []model.DayCount{
-			{Day: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Count: 1},
-			{Day: time.Date(2026, 11, 2, 0, 0, 0, 0, time.FixedZone("x", 3600)), Count: 2},
-		},
+		posts:     17,
+		lastCrawl: crawled,
 	}
 	search := &fakeSearch{res: model.SearchResult{
 		Total: 1,

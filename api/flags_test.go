@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -11,76 +10,6 @@ import (
 
 	"github.com/fedilens/fedilens/internal/model"
 )
-
-func (f *fakeStore) SummaryWith(_ context.Context, opts model.StatsOptions) (model.Summary, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.lastStats = &opts
-	if f.err != nil {
-		return model.Summary{}, f.err
-	}
-	return f.summary, nil
-}
-
-func (f *fakeStore) SoftwareShareWith(_ context.Context, opts model.StatsOptions) ([]model.SoftwareShare, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.lastStats = &opts
-	if f.err != nil {
-		return nil, f.err
-	}
-	return f.shares, nil
-}
-
-func (f *fakeStore) InstancesOverTimeWith(_ context.Context, opts model.StatsOptions) ([]model.DayCount, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.lastStats = &opts
-	if f.err != nil {
-		return nil, f.err
-	}
-	return f.days, nil
-}
-
-// TestIncludeFlagged: every statistics endpoint passes include_flagged to
-// the store, clean figures by default, and refuses other values.
-func TestIncludeFlagged(t *testing.T) {
-	for _, path := range []string{"/api/v1/stats/summary", "/api/v1/stats/software", "/api/v1/stats/instances-over-time"} {
-		for _, tc := range []struct {
-			query  string
-			status int
-			want   *model.StatsOptions
-		}{
-			{"", 200, &model.StatsOptions{}},
-			{"?include_flagged=true", 200, &model.StatsOptions{IncludeFlagged: true}},
-			{"?include_flagged=1", 200, &model.StatsOptions{IncludeFlagged: true}},
-			{"?include_flagged=false", 200, &model.StatsOptions{}},
-			{"?include_flagged=yes", 400, nil},
-			{"?include_flagged=", 200, &model.StatsOptions{}},
-		} {
-			t.Run(path+tc.query, func(t *testing.T) {
-				store, _ := newFakes()
-				srv := newServer(t, store, nil, Options{})
-				resp, body := get(t, srv, path+tc.query, nil)
-				require.Equal(t, tc.status, resp.StatusCode, "%s", body)
-				if tc.status != 200 {
-					require.JSONEq(t, `{"error":{"code":"bad_request","message":"include_flagged must be true or false"}}`, string(body))
-				}
-				store.mu.Lock()
-				defer store.mu.Unlock()
-				require.Equal(t, tc.want, store.lastStats)
-			})
-		}
-	}
-
-	store, _ := newFakes()
-	store.summary.Flagged = 3
-	srv := newServer(t, store, nil, Options{})
-	_, body := get(t, srv, "/api/v1/stats/summary?include_flagged=true", nil)
-	require.JSONEq(t, `{"instances":2,"users_total":1203,"users_active_month":300,"users_active_halfyear":0,
-	  "local_posts":45000,"softwares":2,"indexed_posts":17,"last_crawl":"2026-11-03T12:30:00Z",
-	  "flagged_instances":3,"include_flagged":true}`, string(body))
-}
 
 // TestFlaggedListing: the listing's flagged filter reaches the store, and
 // instances show their flags and whether they are suspect.

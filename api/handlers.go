@@ -4,52 +4,77 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/fedilens/fedilens/internal/model"
+	"github.com/fedilens/fedilens/internal/stats"
 )
 
 // Bounds on free-form parameters: anything longer is not a real query and
 // would only cost the store or the index work.
 const (
-	maxQueryLen    = 1024
-	maxCursorLen   = 1024
-	maxSoftwareLen = 64
+	maxQueryLen  = 1024
+	maxCursorLen = 1024
 	// maxHostLen is a 253-byte DNS name plus ":65535".
 	maxHostLen = 259
 )
 
+// instances serves the instance explorer: the latest state of every
+// instance, filtered by the common parameters of the statistics that
+// apply to a listing (software, language, include_flagged; read with
+// stats.ParseQuery like everywhere else) and by its own (registrations,
+// q, flagged), sorted and paged with a cursor.
 func (a *API) instances(r *http.Request) (any, error) {
 	params := r.URL.Query()
 	limit, err := parseLimit(params.Get("limit"), MaxInstancesLimit)
 	if err != nil {
 		return nil, err
 	}
-	sort := params.Get("sort")
-	switch sort {
-	case "":
-		sort = "users"
-	case "users", "host":
+	common, err := stats.ParseQuery(params)
+	if err != nil {
+		return nil, badRequest("%s", truncate(err.Error(), maxMessageLen))
+	}
+	q := model.InstanceListQuery{Software: common.Software, Language: common.Language, Limit: limit}
+	if q.Sort = params.Get("sort"); q.Sort != "" && !slices.Contains(model.InstanceSorts, q.Sort) {
+		return nil, badRequest("sort must be one of %s", strings.Join(model.InstanceSorts, ", "))
+	}
+	switch q.Order = params.Get("order"); q.Order {
+	case "", model.OrderAsc, model.OrderDesc:
 	default:
-		return nil, badRequest("sort must be users or host")
+		return nil, badRequest("order must be %s or %s", model.OrderAsc, model.OrderDesc)
 	}
-	software := strings.ToLower(strings.TrimSpace(params.Get("software")))
-	if len(software) > maxSoftwareLen {
-		return nil, badRequest("software is longer than %d bytes", maxSoftwareLen)
+	switch q.Registrations = params.Get("registrations"); q.Registrations {
+	case "", model.RegistrationsOpen, model.RegistrationsClosed:
+	default:
+		return nil, badRequest("registrations must be %s or %s", model.RegistrationsOpen, model.RegistrationsClosed)
 	}
-	cursor, err := parseCursor(params.Get("cursor"))
-	if err != nil {
+	if q.Text = strings.TrimSpace(params.Get("q")); len(q.Text) > model.MaxInstanceText {
+		return nil, badRequest("q is longer than %d bytes", model.MaxInstanceText)
+	}
+	if q.Cursor, err = parseCursor(params.Get("cursor")); err != nil {
 		return nil, err
 	}
-	flagged, err := parseFlagged(params.Get("flagged"))
-	if err != nil {
+	if q.Flagged, err = parseFlagged(params.Get("flagged")); err != nil {
 		return nil, err
+	}
+	if strings.TrimSpace(params.Get(stats.ParamIncludeFlagged)) != "" {
+		// include_flagged, as on the statistics: false leaves the flagged
+		// instances out, true lists them (the listing's default).
+		want := model.FlaggedExclude
+		if common.IncludeFlagged {
+			want = model.FlaggedInclude
+		}
+		switch {
+		case q.Flagged == "":
+			q.Flagged = want
+		case q.Flagged != want && !(q.Flagged == model.FlaggedOnly && common.IncludeFlagged):
+			return nil, badRequest("flagged=%s contradicts include_flagged=%t", q.Flagged, common.IncludeFlagged)
+		}
 	}
 
-	page, err := a.store.Instances(r.Context(), model.InstanceQuery{
-		Software: software, Limit: limit, Sort: sort, Cursor: cursor, Flagged: flagged,
-	})
+	page, err := a.store.ListInstances(r.Context(), q)
 	if err != nil {
 		return nil, fmt.Errorf("list instances: %w", err)
 	}
@@ -79,6 +104,11 @@ func (a *API) instance(r *http.Request) (any, error) {
 	if peers == nil {
 		peers = []string{}
 	}
+	links, err := a.store.InstanceLinkCounts(r.Context(), host)
+	if err != nil && !errors.Is(err, model.ErrNotFound) {
+		return nil, fmt.Errorf("get list sizes of %s: %w", host, err)
+	}
+	in.PeerCount, in.BlockCount = links.Peers, links.Blocks
 	out := instanceDetailJSON{
 		Instance: newInstanceJSON(in),
 		History:  make([]snapshotJSON, 0, len(history)),
@@ -95,64 +125,6 @@ func (a *API) instance(r *http.Request) (any, error) {
 		case !errors.Is(err, model.ErrNotFound):
 			return nil, fmt.Errorf("get post access of %s: %w", host, err)
 		}
-	}
-	return out, nil
-}
-
-func (a *API) summary(r *http.Request) (any, error) {
-	opts, err := parseStatsOptions(r)
-	if err != nil {
-		return nil, err
-	}
-	s, err := a.store.SummaryWith(r.Context(), opts)
-	if err != nil {
-		return nil, fmt.Errorf("get summary: %w", err)
-	}
-	return summaryJSON{
-		Instances:           s.Instances,
-		UsersTotal:          s.UsersTotal,
-		UsersActiveMonth:    s.UsersActiveMonth,
-		UsersActiveHalfyear: s.UsersActiveHalfyear,
-		LocalPosts:          s.LocalPosts,
-		Softwares:           s.Softwares,
-		IndexedPosts:        s.IndexedPosts,
-		LastCrawl:           timestamp(s.LastCrawl),
-		FlaggedInstances:    s.Flagged,
-		IncludeFlagged:      opts.IncludeFlagged,
-	}, nil
-}
-
-func (a *API) software(r *http.Request) (any, error) {
-	opts, err := parseStatsOptions(r)
-	if err != nil {
-		return nil, err
-	}
-	shares, err := a.store.SoftwareShareWith(r.Context(), opts)
-	if err != nil {
-		return nil, fmt.Errorf("get software share: %w", err)
-	}
-	out := make([]softwareShareJSON, 0, len(shares))
-	for _, s := range shares {
-		out = append(out, softwareShareJSON{
-			Software: s.Software, Instances: s.Instances,
-			UsersTotal: s.UsersTotal, UsersActiveMonth: s.ActiveMonth,
-		})
-	}
-	return out, nil
-}
-
-func (a *API) instancesOverTime(r *http.Request) (any, error) {
-	opts, err := parseStatsOptions(r)
-	if err != nil {
-		return nil, err
-	}
-	days, err := a.store.InstancesOverTimeWith(r.Context(), opts)
-	if err != nil {
-		return nil, fmt.Errorf("get instances over time: %w", err)
-	}
-	out := make([]dayCountJSON, 0, len(days))
-	for _, d := range days {
-		out = append(out, dayCountJSON{Day: d.Day.UTC().Format("2006-01-02"), Count: d.Count})
 	}
 	return out, nil
 }

@@ -79,6 +79,10 @@ type instanceJSON struct {
 	snapshotJSON
 	FirstSeen timestamp `json:"first_seen"`
 	Snapshots uint64    `json:"snapshots"`
+	// PeerCount and BlockCount are the sizes of the latest peer list and
+	// public domain-block list read (null: none was ever read).
+	PeerCount  *int64 `json:"peer_count" doc:"Hosts in the latest peer list read; null when none was read."`
+	BlockCount *int64 `json:"block_count" doc:"Domains in the latest public domain-block list read; null when none was read."`
 }
 
 func newInstanceJSON(in model.Instance) instanceJSON {
@@ -86,6 +90,8 @@ func newInstanceJSON(in model.Instance) instanceJSON {
 		snapshotJSON: newSnapshotJSON(in.Snapshot),
 		FirstSeen:    timestamp(in.FirstSeen),
 		Snapshots:    in.Snapshots,
+		PeerCount:    in.PeerCount,
+		BlockCount:   in.BlockCount,
 	}
 }
 
@@ -123,6 +129,9 @@ func newPostAccessJSON(pa model.HostPostAccess) *postAccessJSON {
 	return &postAccessJSON{Crawled: pa.Crawled.UTC(), Source: pa.Source, Access: pa.Access, Requests: pa.Requests, Skipped: skipped}
 }
 
+// summaryJSON is the headline numbers of one day (Day, null when there is
+// no data), under the filters of the request; IndexedPosts and LastCrawl
+// are the whole store's.
 type summaryJSON struct {
 	Instances           uint64    `json:"instances"`
 	UsersTotal          int64     `json:"users_total"`
@@ -134,18 +143,21 @@ type summaryJSON struct {
 	LastCrawl           timestamp `json:"last_crawl"`
 	// FlaggedInstances is how many instances have suspect figures;
 	// IncludeFlagged says whether the numbers above include them.
-	FlaggedInstances uint64 `json:"flagged_instances"`
-	IncludeFlagged   bool   `json:"include_flagged"`
+	FlaggedInstances uint64  `json:"flagged_instances"`
+	IncludeFlagged   bool    `json:"include_flagged"`
+	Day              *string `json:"day" doc:"The UTC day (YYYY-MM-DD) the figures are of: to, or the latest day with data; null when there is none."`
 }
 
-type softwareShareJSON struct {
-	Software         string `json:"software"`
-	Instances        uint64 `json:"instances"`
-	UsersTotal       int64  `json:"users_total"`
-	UsersActiveMonth int64  `json:"users_active_month"`
-}
-
+// dayCountJSON is a count for one UTC day (YYYY-MM-DD).
 type dayCountJSON struct {
 	Day   string `json:"day"`
 	Count uint64 `json:"count"`
+}
+
+// instancesDayJSON is the number of instances of one interval: on Day,
+// its last day with data.
+type instancesDayJSON struct {
+	Period string `json:"period" doc:"First day of the interval (YYYY-MM-DD)."`
+	Day    string `json:"day" doc:"The interval's last day with data (YYYY-MM-DD), whose instances are counted."`
+	Count  uint64 `json:"count"`
 }

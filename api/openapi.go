@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/fedilens/fedilens/internal/model"
+	"github.com/fedilens/fedilens/internal/stats"
 	"github.com/fedilens/fedilens/internal/websearch"
 )
 
@@ -53,6 +54,24 @@ var (
 		description: "Also count the instances whose reported figures the crawler flagged as implausible (left out by default)."}
 	paramCursor = param{name: "cursor", in: "query", typ: "string",
 		description: "Opaque cursor from the previous page's next_cursor."}
+
+	// The common parameters of the statistics (internal/stats.ParseQuery).
+	paramFrom = param{name: stats.ParamFrom, in: "query", typ: "string", format: "date",
+		description: "First UTC day of the range (default: the first day with data)."}
+	paramTo = param{name: stats.ParamTo, in: "query", typ: "string", format: "date",
+		description: "Last UTC day of the range, included (default: the latest day with data)."}
+	paramAt = param{name: stats.ParamTo, in: "query", typ: "string", format: "date",
+		description: "The UTC day the figures are of (default, or a later day: the latest day with data)."}
+	paramInterval = param{name: stats.ParamInterval, in: "query", typ: "string", enum: []string{string(stats.Day), string(stats.Week), string(stats.Month)},
+		description: "Length of one point (default day); a week (from Monday) or a month stands for its last day with data."}
+	paramSoftware = param{name: stats.ParamSoftware, in: "query", typ: "string",
+		description: "Only instances running these programs: NodeInfo names, comma-separated or repeated (at most 20)."}
+	paramLanguage = param{name: stats.ParamLanguage, in: "query", typ: "string",
+		description: "Only instances whose instance document lists this language (a tag such as en or pt-br)."}
+
+	// overTimeParams select a range of days; atDateParams one day.
+	overTimeParams = []param{paramFrom, paramTo, paramInterval, paramSoftware, paramLanguage, paramIncludeFlagged}
+	atDateParams   = []param{paramAt, paramSoftware, paramLanguage, paramIncludeFlagged}
 )
 
 func limitParam(def, max int) param {
@@ -63,21 +82,36 @@ func limitParam(def, max int) param {
 // endpoints is every route of the API, in the document's order.
 func endpoints() []endpoint {
 	hostParam := param{name: "host", in: "path", typ: "string", required: true, description: "The instance's host name."}
+	softwarePath := param{name: "software", in: "path", typ: "string", required: true, description: "The program's NodeInfo name."}
 	return []endpoint{
 		{route: RouteInstances, tag: "instances", summary: "List instances",
-			description: "One page of the instances fedilens has a snapshot of, with their latest state.",
+			description: "One page of the instances fedilens has a snapshot of, with their latest state, filtered and sorted; ties are broken by host name and unknown values come last in either order.",
 			params: []param{
 				limitParam(DefaultLimit, MaxInstancesLimit),
-				{name: "sort", in: "query", typ: "string", enum: []string{"users", "host"}, description: "Order: by total users, descending (default), or by host name."},
-				{name: "software", in: "query", typ: "string", description: "Only instances running this software (NodeInfo software name, case-insensitive)."},
-				paramCursor,
+				{name: "sort", in: "query", typ: "string", enum: model.InstanceSorts,
+					description: "Order: by total users (default), monthly active users, local posts, size of the peer list, first seen, or host name."},
+				{name: "order", in: "query", typ: "string", enum: []string{model.OrderDesc, model.OrderAsc},
+					description: "Direction (default: descending, except ascending for host)."},
+				paramSoftware,
+				paramLanguage,
+				{name: "registrations", in: "query", typ: "string", enum: []string{model.RegistrationsOpen, model.RegistrationsClosed},
+					description: "Only instances open (or closed) to sign-ups."},
+				{name: "q", in: "query", typ: "string",
+					description: fmt.Sprintf("Only instances whose host name or title contains this text, in any case (at most %d bytes).", model.MaxInstanceText)},
+				{name: stats.ParamIncludeFlagged, in: "query", typ: "boolean",
+					description: "false leaves out the instances whose reported figures the crawler flagged as implausible; true (or absent) lists them with their flags."},
 				{name: "flagged", in: "query", typ: "string", enum: []string{model.FlaggedInclude, model.FlaggedOnly, model.FlaggedExclude},
 					description: "Instances whose figures were flagged as implausible: listed (default), only them, or left out."},
+				paramCursor,
 			},
 			response: instancesJSON{}, errors: []int{400}},
 		{route: RouteInstance, tag: "instances", summary: "One instance",
 			description: "An instance's latest state, its history of snapshots (oldest first), its published peers and how its posts could be read.",
 			params:      []param{hostParam}, response: instanceDetailJSON{}, errors: []int{400, 404}},
+		{route: RouteHistory, tag: "instances", summary: "One instance's history",
+			description: "The instance's last snapshot of each UTC day it answered (oldest first); with an interval, the last of each week or month. Days with flagged figures are left out unless include_flagged.",
+			params:      []param{hostParam, paramFrom, paramTo, paramInterval, paramIncludeFlagged},
+			response:    []stats.HostPoint{}, errors: []int{400, 404}},
 		{route: RouteSubmitInstance, tag: "instances", summary: "Suggest an instance to crawl",
 			description: "Asks fedilens to crawl a host. Rate limited per client address; the crawler decides whether and when.",
 			body:        []param{{name: "host", typ: "string", required: true, description: "Host name to crawl."}},
@@ -99,14 +133,43 @@ func endpoints() []endpoint {
 			},
 			response: searchResultJSON{}, errors: []int{400, 404}},
 		{route: RouteSummary, tag: "statistics", summary: "Headline numbers",
-			description: "Instances, accounts, active users and posts of the latest snapshot of every instance, and the number of indexed posts.",
-			params:      []param{paramIncludeFlagged}, response: summaryJSON{}, errors: []int{400}},
+			description: "Instances, accounts, active users and local posts on one day (the latest with data, or to), the programs seen and the instances whose figures were flagged; and the posts indexed and the last crawl.",
+			params:      atDateParams, response: summaryJSON{}, errors: []int{400, 404}},
+		{route: RouteTotals, tag: "statistics", summary: "Totals over time",
+			description: "Instances, accounts, monthly and half-year active users and local posts per day, week or month.",
+			params:      overTimeParams, response: []stats.TotalsPoint{}, errors: []int{400, 404}},
+		{route: RouteInstancesOverTime, tag: "statistics", summary: "Instances over time",
+			description: "The number of instances that answered on each day (or on the last day with data of each week or month).",
+			params:      overTimeParams, response: []instancesDayJSON{}, errors: []int{400, 404}},
 		{route: RouteSoftware, tag: "statistics", summary: "Software share",
-			description: "Every server software with its instances, accounts and monthly active users (latest snapshots).",
-			params:      []param{paramIncludeFlagged}, response: []softwareShareJSON{}, errors: []int{400}},
-		{route: RouteInstancesOverTime, tag: "statistics", summary: "Instances per day",
-			description: "The number of instances with a snapshot on each UTC day.",
-			params:      []param{paramIncludeFlagged}, response: []dayCountJSON{}, errors: []int{400}},
+			description: "The instances of one day by program, with their accounts and monthly active users, most instances first.",
+			params:      atDateParams, response: stats.Shares{}, errors: []int{400, 404}},
+		{route: RouteSoftwareOverTime, tag: "statistics", summary: "Software share over time",
+			description: "The software share of each day, week or month.",
+			params:      overTimeParams, response: []stats.Shares{}, errors: []int{400, 404}},
+		{route: RouteVersions, tag: "statistics", summary: "Version share",
+			description: "One program's instances of one day by version, with their accounts and monthly active users.",
+			params:      []param{softwarePath, paramAt, paramLanguage, paramIncludeFlagged},
+			response:    stats.Shares{}, errors: []int{400, 404}},
+		{route: RouteVersionsOverTime, tag: "statistics", summary: "Version share over time",
+			description: "One program's version share of each day, week or month.",
+			params:      []param{softwarePath, paramFrom, paramTo, paramInterval, paramLanguage, paramIncludeFlagged},
+			response:    []stats.Shares{}, errors: []int{400, 404}},
+		{route: RouteGrowth, tag: "statistics", summary: "Growth and churn",
+			description: "Instances seen for the first time, dead (dated at their last day seen, once they have been unseen for 30 days in a row) and back after being dead, per day, week or month; periods without any are left out. The whole history before from is read, so an instance first seen earlier is not new.",
+			params:      overTimeParams, response: []stats.GrowthPoint{}, errors: []int{400, 404}},
+		{route: RouteRegistrations, tag: "statistics", summary: "Open and closed registrations",
+			description: "The instances open and closed to sign-ups per day, week or month.",
+			params:      overTimeParams, response: []stats.RegistrationsPoint{}, errors: []int{400, 404}},
+		{route: RouteRegistrationsBySoftware, tag: "statistics", summary: "Registrations by software",
+			description: "The instances open and closed to sign-ups on one day, by program.",
+			params:      atDateParams, response: stats.RegistrationsAt{}, errors: []int{400, 404}},
+		{route: RouteLanguages, tag: "statistics", summary: "Languages",
+			description: "The instances of one day by the languages their instance document lists: an instance counts once for each (so the shares add up to more than the census); \"\" gathers those that list none.",
+			params:      atDateParams, response: stats.Shares{}, errors: []int{400, 404}},
+		{route: RouteSizes, tag: "statistics", summary: "Size distribution",
+			description: "How accounts and monthly active users spread over the instances of one day: median, percentiles and the share of the largest 1% and 10%.",
+			params:      atDateParams, response: stats.SizeDistribution{}, errors: []int{400, 404}},
 		{route: RouteHostStats, tag: "statistics", summary: "Hosts by crawl status",
 			description: "Every host the crawler knows, counted by the outcome of its last visit.",
 			response:    hostStatsJSON{}, errors: []int{404}},
@@ -310,6 +373,10 @@ func ref(name string) map[string]any {
 // named struct once under components/schemas.
 type schemaGen struct {
 	schemas map[string]any
+	// types remembers which Go type each schema name stands for: two
+	// answer types of one name (an api type and an internal/stats one)
+	// would otherwise share a schema silently.
+	types map[string]reflect.Type
 }
 
 var (
@@ -319,8 +386,10 @@ var (
 
 func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	switch {
-	case t == timeType || t == timestampType:
+	case t == timeType:
 		return map[string]any{"type": "string", "format": "date-time"}
+	case t == timestampType: // null for "never"
+		return map[string]any{"type": "string", "format": "date-time", "nullable": true}
 	case t.Kind() == reflect.Pointer:
 		s := g.schema(t.Elem())
 		if _, ok := s["$ref"]; ok {
@@ -345,6 +414,13 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem())}
 	case reflect.Struct:
 		name := schemaName(t)
+		if seen, ok := g.types[name]; ok && seen != t {
+			panic(fmt.Sprintf("api: schema name %s stands for both %s and %s", name, seen, t))
+		}
+		if g.types == nil {
+			g.types = map[string]reflect.Type{}
+		}
+		g.types[name] = t
 		if _, ok := g.schemas[name]; !ok {
 			g.schemas[name] = nil // a recursive type refers to itself
 			g.schemas[name] = g.object(t)

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -72,11 +73,14 @@ func mountedRoutes(t *testing.T, mux *http.ServeMux) []string {
 	t.Helper()
 	all := []string{RouteOpenAPI, RouteInstances, RouteInstance, RouteSearch, RouteSummary, RouteSoftware,
 		RouteInstancesOverTime, RouteHostStats, RouteDomainStats, RoutePostStats, RouteAdminOptOuts,
-		RouteAdminOptOutsAdd, RouteAdminOptOutsRemove, RouteSubmitInstance, RouteAdminForget}
+		RouteAdminOptOutsAdd, RouteAdminOptOutsRemove, RouteSubmitInstance, RouteAdminForget,
+		RouteTotals, RouteSoftwareOverTime, RouteVersions, RouteVersionsOverTime, RouteGrowth, RouteRegistrations,
+		RouteRegistrationsBySoftware, RouteLanguages, RouteSizes, RouteHistory}
 	var out []string
 	for _, route := range all {
 		method, path, _ := strings.Cut(route, " ")
-		req := httptest.NewRequest(method, strings.ReplaceAll(path, "{host}", "example.social"), nil)
+		path = strings.NewReplacer("{host}", "example.social", "{software}", "mastodon").Replace(path)
+		req := httptest.NewRequest(method, path, nil)
 		if _, got := mux.Handler(req); got == route && route != RouteOpenAPI {
 			out = append(out, route)
 		}
@@ -134,7 +138,7 @@ func TestReadRateLimit(t *testing.T) {
 	mux := http.NewServeMux()
 	New(Options{Store: newFakeAPIStore(), ReadPerSecond: 1, ReadBurst: 3, Now: func() time.Time { return now }}).Register(mux)
 	get := func(addr string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodGet, "/api/v1/stats/summary", nil)
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/instances", nil)
 		req.RemoteAddr = addr
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, req)
@@ -167,4 +171,17 @@ func TestOpenAPIValid(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, doc.Validate(context.Background()))
 	require.NotEmpty(t, doc.Paths.Map())
+}
+
+// TestSchemaNamesAreUnique: two answer types that would get the same
+// schema name (an api type and an internal/stats one) are a mistake the
+// generator refuses, instead of describing one with the other's schema.
+func TestSchemaNamesAreUnique(t *testing.T) {
+	type summary struct {
+		X int `json:"x"`
+	}
+	g := &schemaGen{schemas: map[string]any{}}
+	g.schema(reflect.TypeFor[summaryJSON]())
+	require.NotPanics(t, func() { g.schema(reflect.TypeFor[summaryJSON]()) }, "the same type again is fine")
+	require.Panics(t, func() { g.schema(reflect.TypeFor[summary]()) })
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fedilens/fedilens/internal/model"
+	"github.com/fedilens/fedilens/internal/stats"
 )
 
 // handlerFunc is what every endpoint is written as: it reads the request
@@ -74,8 +75,8 @@ func classify(err error) (status int, body errorBody, internal bool) {
 		return ae.status, errorBody{errorDetail{ae.code, ae.message}}, false
 	case errors.Is(err, model.ErrNotFound):
 		return http.StatusNotFound, errorBody{errorDetail{codeNotFound, "not found"}}, false
-	case errors.Is(err, model.ErrBadQuery):
-		// model.ErrBadQuery's contract: the wrapped message is safe to show.
+	case errors.Is(err, model.ErrBadQuery), errors.Is(err, stats.ErrBadQuery):
+		// Their contract: the wrapped message is safe to show.
 		return http.StatusBadRequest, errorBody{errorDetail{codeBadRequest, truncate(err.Error(), maxMessageLen)}}, false
 	default:
 		return http.StatusInternalServerError, errorBody{errorDetail{codeInternal, internalMessage}}, true

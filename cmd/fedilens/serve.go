@@ -17,6 +17,7 @@ import (
 	"github.com/fedilens/fedilens/api"
 	"github.com/fedilens/fedilens/dashboard"
 	"github.com/fedilens/fedilens/indexer"
+	"github.com/fedilens/fedilens/internal/stats"
 	"github.com/fedilens/fedilens/internal/store"
 )
 
@@ -52,7 +53,8 @@ func newHandler(c *common, st *store.Store, ix *indexer.Index, reg *prometheus.R
 		rate = -1 // api.Options: negative is no limit
 	}
 	a := api.New(api.Options{Store: st, Search: ix, Logger: log.With("component", "api"), Registerer: reg, Version: Version,
-		ReadPerSecond: rate, ReadBurst: c.apiBurst})
+		ReadPerSecond: rate, ReadBurst: c.apiBurst,
+		Stats: stats.New(st, stats.Options{Logger: log.With("component", "stats")})})
 	a.Register(mux)
 	c.ctl.registerAPI(a, mux)
 	d, err := dashboard.New(dashboard.Options{Store: st, Search: ix, Logger: log.With("component", "dashboard"), Version: Version, Contact: c.contact, UserAgent: c.ua(), BaseURL: c.publicURL.String()})
