@@ -56,12 +56,18 @@ type common struct {
 
 	// publicURL is --public-url of serve and run (publicurl.go).
 	publicURL publicURL
+
+	// clickhouseCluster and clickhouseReplicated select the store's
+	// cluster mode (store.Options.Cluster and ClusterReplicated; schema.go).
+	clickhouseCluster    string
+	clickhouseReplicated bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.configFile, "config", "", "YAML file with settings (keys are flag names)")
 	fs.StringVar(&c.data, "data", "./data", "data directory (index, managed ClickHouse, datasets)")
 	fs.StringVar(&c.clickhouse, "clickhouse", "", "ClickHouse address host:port or clickhouse:// DSN; empty: start a managed local server under --data")
+	c.registerCluster(fs)
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:8080", "address of the API and dashboard")
 	fs.Float64Var(&c.apiRate, "api-rate", api.DefaultReadPerSecond, "requests per second each client address may make to the JSON API on average (0: no limit, for a proxy that limits)")
 	fs.IntVar(&c.apiBurst, "api-burst", api.DefaultReadBurst, "requests a client address may make at once before --api-rate applies")
@@ -177,6 +183,9 @@ func (c *common) httpClient(log *slog.Logger, extraCA []byte) (*httpclient.Clien
 // managed server; call it with a context that is not cancelled.
 func (c *common) openStore(ctx context.Context, log *slog.Logger) (*store.Store, func(context.Context), error) {
 	addr := c.clickhouse
+	if err := c.checkCluster(); err != nil {
+		return nil, nil, err
+	}
 	var srv *chserver.Server
 	if addr == "" {
 		var err error
@@ -187,7 +196,8 @@ func (c *common) openStore(ctx context.Context, log *slog.Logger) (*store.Store,
 		}
 		addr = srv.Addr()
 	}
-	st, err := store.Open(ctx, store.Options{Addr: addr, Logger: log.With("component", "store")})
+	st, err := store.Open(ctx, store.Options{Addr: addr, Logger: log.With("component", "store"),
+		Cluster: c.clickhouseCluster, ClusterReplicated: c.clickhouseReplicated})
 	if err != nil {
 		if srv != nil {
 			_ = srv.Stop(context.Background())

@@ -6,7 +6,7 @@
 //
 //	fedilens <command> [flags]
 //
-// Commands: run, crawl, serve, export, sim, optout, forget, reindex, version. Every command takes
+// Commands: run, crawl, serve, export, sim, optout, forget, reindex, schema, version. Every command takes
 // --help.
 package main
 
@@ -38,6 +38,7 @@ Commands:
   forget   remove an author's or an instance's posts at once, and keep them out
   reindex  rebuild the search index with the current mapping (--check: is it needed?)
   sim      serve the simulated fediverse alone (demos, tests, benchmarks)
+  schema   print the DDL fedilens runs (one server, or --clickhouse-cluster)
   version  print the version
 
 Run 'fedilens <command> --help' for the flags of a command. Every flag can
@@ -59,6 +60,7 @@ var commands = []command{
 	{"optout", runOptOut},
 	{"forget", runForget},
 	{"reindex", runReindex},
+	{"schema", runSchema},
 }
 
 func main() {

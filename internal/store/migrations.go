@@ -168,7 +168,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		began := time.Now()
 		for i, stmt := range m.statements {
-			if err := s.execMigration(ctx, stmt); err != nil {
+			if err := s.execMigrationStatement(ctx, stmt); err != nil {
 				return fmt.Errorf("migrate: apply %d %q (statement %d): %w", m.version, m.name, i+1, err)
 			}
 		}

@@ -45,6 +45,19 @@ type Options struct {
 	Username, Password string
 	// Logger receives migration events. Nil discards them.
 	Logger *slog.Logger
+	// Cluster, when set, is the name of a cluster in the servers'
+	// <remote_servers>, and the store keeps every table sharded over it:
+	// a shard table T_local on each node and a Distributed table T over
+	// them, read and written under the single-server names (cluster.go,
+	// docs/clickhouse-cluster.md). Addr must be a node of the cluster.
+	// Empty: one server.
+	Cluster string
+	// ClusterReplicated makes the shard tables ReplicatedMergeTree and
+	// runs DDL ON CLUSTER, which needs ZooKeeper or ClickHouse Keeper and
+	// the {shard} and {replica} macros on every node. Off, the shards are
+	// plain MergeTree tables, without replication or ZooKeeper, and the
+	// store runs DDL on each node itself.
+	ClusterReplicated bool
 }
 
 // Store is a connection pool to one database. It is safe for concurrent use.
@@ -84,6 +97,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if !identRE.MatchString(database) {
 		return nil, fmt.Errorf("open store: invalid database name %q: use letters, digits and underscores", database)
 	}
+	if err := clusterClientOptions(opts, chOpts); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 
 	if err := ensureDatabase(ctx, *chOpts, database); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -97,12 +113,16 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("open store: query server version: %w", err)
 	}
-	if err := s.Migrate(ctx); err != nil {
+	if err := s.openCluster(ctx, opts, *chOpts); err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	if err := s.Migrate(ctx); err != nil {
+		_ = s.conn.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	if err := s.openPosts(ctx); err != nil {
-		_ = conn.Close()
+		_ = s.conn.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	logger.Debug("store opened", "database", database, "server_version", s.version)
