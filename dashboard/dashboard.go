@@ -1,7 +1,14 @@
 // Package dashboard serves fedilens's human-facing pages: the census
-// overview with go-echarts charts, one page per instance, a search page that
-// works without JavaScript, and an about page that tells administrators what
-// is crawled and how to opt out.
+// overview, software and versions, registrations and languages with
+// go-echarts charts over the observatory's statistics (internal/stats),
+// the instance explorer and one page per instance, the posts page, a
+// search page that works without JavaScript, the datasets page, and an
+// about page that tells administrators what is crawled and how to opt out.
+//
+// The census pages' filters (time range, interval, software, language,
+// suspect figures) live in the URL (stats.ParseQuery), so a view can be
+// shared, and every chart has a table alternative and a link to the API
+// query behind it: the same path as the API's, with the same parameters.
 //
 // Everything the pages load comes from this server: echarts is vendored from
 // npm into assets/ and embedded, and no page makes a third-party request.
@@ -26,19 +33,17 @@ import (
 // Store is the part of the census store the dashboard reads. The ClickHouse
 // store (*store.Store) satisfies it; tests use an in-memory fake.
 type Store interface {
-	// Instances lists one page of instances (the overview's top table).
+	// Instances lists one page of instances (the explorer, and the
+	// overview's largest instances).
 	Instances(ctx context.Context, q model.InstanceQuery) (model.InstancePage, error)
 	// Instance returns the latest state of host and its history, oldest
 	// first. An unknown host wraps model.ErrNotFound.
 	Instance(ctx context.Context, host string) (model.Instance, []model.Snapshot, error)
 	// Peers returns host's latest published peer list.
 	Peers(ctx context.Context, host string) ([]string, error)
-	// Summary returns the headline numbers.
+	// Summary returns the headline numbers of the latest state (the
+	// overview shows how many instances publish suspect figures).
 	Summary(ctx context.Context) (model.Summary, error)
-	// SoftwareShare returns every software's share of the census.
-	SoftwareShare(ctx context.Context) ([]model.SoftwareShare, error)
-	// InstancesOverTime returns the number of known instances per UTC day.
-	InstancesOverTime(ctx context.Context) ([]model.DayCount, error)
 }
 
 // Searcher is the post search behind /search. The Bleve index
@@ -55,6 +60,12 @@ type Options struct {
 	// Search answers /search. Nil makes /search say that search is not
 	// enabled, for deployments without the post index.
 	Search Searcher
+	// Stats answers the census pages (the overview, software and
+	// versions, registrations, languages) and the instances' daily
+	// history: *stats.Stats over the same store. Nil makes those pages say
+	// that statistics are not available, and the instance pages show
+	// their snapshots only.
+	Stats Stats
 	// Logger receives internal errors with their detail (visitors only see
 	// a generic page). Nil discards.
 	Logger *slog.Logger
@@ -81,6 +92,7 @@ var ErrNoStore = errors.New("dashboard: Options.Store is nil")
 type Dashboard struct {
 	store  Store
 	search Searcher
+	stats  Stats
 	log    *slog.Logger
 	opts   Options
 	pages  map[string]*template.Template
@@ -88,6 +100,9 @@ type Dashboard struct {
 	// chartsReady is false when echarts.min.js was not installed: pages
 	// then show a notice and their data tables instead of charts.
 	chartsReady bool
+	// listSize is the explorer's page size (listPageSize; tests page
+	// through a small census with a smaller one).
+	listSize int
 }
 
 // New builds a Dashboard: it parses the page templates and loads the
@@ -125,11 +140,13 @@ func newDashboard(opts Options, assetFS fs.FS) (*Dashboard, error) {
 	return &Dashboard{
 		store:       opts.Store,
 		search:      opts.Search,
+		stats:       opts.Stats,
 		log:         logger,
 		opts:        opts,
 		pages:       pages,
 		assets:      assets,
 		chartsReady: chartsReady,
+		listSize:    listPageSize,
 	}, nil
 }
 
@@ -139,6 +156,7 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", d.page(d.overview))
 	mux.Handle("GET /instances", d.page(d.instanceList))
 	mux.Handle("GET /instances/{host}", d.page(d.instance))
+	d.registerCensus(mux)
 	d.registerSearch(mux)
 	d.registerPostStats(mux)
 	mux.Handle("GET /about", d.page(d.about))

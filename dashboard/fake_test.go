@@ -19,8 +19,6 @@ type fakeStore struct {
 	peers     map[string][]string
 	top       []model.Instance
 	summary   model.Summary
-	shares    []model.SoftwareShare
-	days      []model.DayCount
 	err       error
 }
 
@@ -54,14 +52,6 @@ func (f *fakeStore) Peers(_ context.Context, host string) ([]string, error) {
 
 func (f *fakeStore) Summary(context.Context) (model.Summary, error) {
 	return f.summary, f.err
-}
-
-func (f *fakeStore) SoftwareShare(context.Context) ([]model.SoftwareShare, error) {
-	return f.shares, f.err
-}
-
-func (f *fakeStore) InstancesOverTime(context.Context) ([]model.DayCount, error) {
-	return f.days, f.err
 }
 
 // fakeSearch answers every query with res and rejects "bad(" the way the
@@ -130,15 +120,6 @@ func newFakes() (*fakeStore, *fakeSearch) {
 		summary: model.Summary{
 			Instances: 4321, UsersTotal: 9876543, UsersActiveMonth: 123456, UsersActiveHalfyear: 234567,
 			LocalPosts: 1, Softwares: 3, IndexedPosts: 5555, LastCrawl: crawled,
-		},
-		shares: []model.SoftwareShare{
-			{Software: "mastodon", Instances: 3000, UsersTotal: 9000000, ActiveMonth: 100000},
-			{Software: "gotosocial", Instances: 1200, UsersTotal: 800000, ActiveMonth: 20000},
-			{Software: xss, Instances: 121, UsersTotal: 76543, ActiveMonth: 3456},
-		},
-		days: []model.DayCount{
-			{Day: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Count: 4000},
-			{Day: time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC), Count: 4321},
 		},
 	}
 	search := &fakeSearch{res: model.SearchResult{

@@ -1,11 +1,6 @@
 package dashboard
 
 import (
-	"errors"
-	"fmt"
-	"net/http"
-	"net/url"
-
 	"github.com/fedilens/fedilens/internal/model"
 	"github.com/fedilens/fedilens/internal/sanity"
 )
@@ -42,84 +37,6 @@ func flagViews(flags []string) []flagView {
 		out = append(out, flagView{Name: name, Severity: string(f.Severity()), Meaning: f.Meaning(), Suspect: f.IsSuspect()})
 	}
 	return out
-}
-
-// listRow is one instance of the listing with its explained flags.
-type listRow struct {
-	model.Instance
-	Flags []flagView
-}
-
-// filterLink is one choice of the listing's verdict filter.
-type filterLink struct {
-	Label   string
-	Path    string
-	Current bool
-}
-
-type listData struct {
-	Heading string
-	Note    string
-	Filters []filterLink
-	Rows    []listRow
-	// NextPath is the next page, "" on the last one.
-	NextPath string
-	APIPath  string
-}
-
-// listFilters are the listing's verdict filters, in the order shown.
-var listFilters = []struct{ value, label, heading, note string }{
-	{model.FlaggedInclude, "All", "Instances",
-		"Every known instance with its latest figures and sanity flags, largest first."},
-	{model.FlaggedOnly, "Suspect figures", "Instances with suspect figures",
-		"These instances publish figures that contradict themselves, their history or plausibility. The census totals leave them out."},
-	{model.FlaggedExclude, "Clean figures", "Instances with clean figures",
-		"The instances the census totals are made of."},
-}
-
-// instanceList is the instance listing, filtered by sanity verdict
-// (?flagged=include|only|exclude) and paged by the store's cursor.
-func (d *Dashboard) instanceList(r *http.Request) (pageResult, error) {
-	params := r.URL.Query()
-	flagged := params.Get("flagged")
-	if flagged == "" {
-		flagged = model.FlaggedInclude
-	}
-	idx := -1
-	for i, f := range listFilters {
-		if f.value == flagged {
-			idx = i
-		}
-	}
-	if idx < 0 {
-		return pageResult{}, &pageError{status: http.StatusBadRequest, message: "Unknown filter: choose all instances, suspect figures or clean figures."}
-	}
-	cursor := params.Get("cursor")
-	if len(cursor) > maxCursorLen {
-		return pageResult{}, &pageError{status: http.StatusBadRequest, message: "The page cursor is invalid."}
-	}
-	page, err := d.store.Instances(r.Context(), model.InstanceQuery{Sort: "users", Limit: listPageSize, Cursor: cursor, Flagged: flagged})
-	if errors.Is(err, model.ErrBadQuery) {
-		return pageResult{}, &pageError{status: http.StatusBadRequest, message: "The page cursor is invalid."}
-	}
-	if err != nil {
-		return pageResult{}, fmt.Errorf("list instances: %w", err)
-	}
-	data := listData{
-		Heading: listFilters[idx].heading,
-		Note:    listFilters[idx].note,
-		APIPath: "/api/v1/instances?" + url.Values{"sort": {"users"}, "flagged": {flagged}}.Encode(),
-	}
-	for i, f := range listFilters {
-		data.Filters = append(data.Filters, filterLink{Label: f.label, Path: "/instances?flagged=" + f.value, Current: i == idx})
-	}
-	for _, in := range page.Instances {
-		data.Rows = append(data.Rows, listRow{Instance: in, Flags: flagViews(in.Flags)})
-	}
-	if page.NextCursor != "" {
-		data.NextPath = "/instances?" + url.Values{"flagged": {flagged}, "cursor": {page.NextCursor}}.Encode()
-	}
-	return pageResult{name: "instances", title: data.Heading, data: data}, nil
 }
 
 // Suspect reports whether the instance's latest figures are left out of

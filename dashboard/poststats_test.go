@@ -89,7 +89,7 @@ func TestPostsPage(t *testing.T) {
 	require.True(t, fake.last.To.After(time.Now()) && fake.last.To.Add(-24*time.Hour).Before(time.Now()))
 
 	for _, want := range []string{
-		`<a href="/posts">Posts</a>`,
+		`<a href="/posts" aria-current="page">Posts</a>`,
 		"only when its author opted in to being found",
 		`<dd id="posts-stored">1,000</dd>`, `<dd id="posts-consenting">40</dd>`, `<dd id="posts-declined">76</dd>`,
 		`<dd id="posts-cw">125 (12.5 %)</dd>`, `<dd id="posts-sensitive">50 (5.0 %)</dd>`, `<dd id="posts-alt">333 (33.3 %)</dd>`,

@@ -23,7 +23,39 @@ var templateFiles embed.FS
 
 // pageNames are the page templates; each defines "title" and "content"
 // for templates/layout.html.
-var pageNames = []string{"overview", "instance", "search", "about", "error", "instances", "posts"}
+var pageNames = []string{"overview", "instance", "search", "about", "error", "instances", "posts",
+	"software", "registrations", "languages", "datasets"}
+
+// navLink is one entry of the main navigation.
+type navLink struct {
+	Label, Path string
+	Current     bool
+}
+
+// navPages are the pages the main navigation lists, in order. Only pages
+// that exist are listed.
+var navPages = []struct{ label, path string }{
+	{"Overview", "/"},
+	{"Software", "/software"},
+	{"Registrations", "/registrations"},
+	{"Languages", "/languages"},
+	{"Instances", "/instances"},
+	{"Posts", "/posts"},
+	{"Search", "/search"},
+	{"Datasets", "/datasets"},
+	{"About", "/about"},
+}
+
+// nav is the main navigation of the page at path: the current section is
+// marked (an instance's page belongs to the explorer).
+func nav(path string) []navLink {
+	out := make([]navLink, len(navPages))
+	for i, p := range navPages {
+		cur := path == p.path || (p.path == "/instances" && strings.HasPrefix(path, "/instances/"))
+		out[i] = navLink{Label: p.label, Path: p.path, Current: cur}
+	}
+	return out
+}
 
 var templateFuncs = template.FuncMap{
 	"num":          formatNum,
@@ -104,7 +136,9 @@ type layoutData struct {
 	Scripts bool
 	// AssetsMissing shows the "run make assets" notice on chart pages.
 	AssetsMissing bool
-	Page          any
+	// Nav is the main navigation.
+	Nav  []navLink
+	Page any
 }
 
 // pageError is an error with a status and a message safe to show.
@@ -161,6 +195,7 @@ func (d *Dashboard) page(h pageFunc) http.Handler {
 			Version:       d.opts.Version,
 			Scripts:       res.charts && d.chartsReady,
 			AssetsMissing: res.charts && !d.chartsReady,
+			Nav:           nav(r.URL.Path),
 			Page:          res.data,
 		})
 		if err != nil {

@@ -350,7 +350,8 @@ func TestServeAfterCrawl(t *testing.T) {
 		require.Equal(t, posts[0].Author, hit.Author)
 	}
 
-	for _, path := range []string{"/", "/instances/" + env.seeds[0], "/about", "/search?q=from:" + posts[0].Author, "/healthz", "/readyz", "/metrics"} {
+	for _, path := range []string{"/", "/instances/" + env.seeds[0], "/about", "/search?q=from:" + posts[0].Author, "/healthz", "/readyz", "/metrics",
+		"/software?software=mastodon", "/registrations", "/languages", "/instances", "/datasets", "/posts"} {
 		resp, err := http.Get(ts.URL + path)
 		require.NoError(t, err)
 		body, _ := io.ReadAll(resp.Body)

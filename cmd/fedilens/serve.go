@@ -57,7 +57,8 @@ func newHandler(c *common, st *store.Store, ix *indexer.Index, reg *prometheus.R
 		Stats: stats.New(st, stats.Options{Logger: log.With("component", "stats")})})
 	a.Register(mux)
 	c.ctl.registerAPI(a, mux)
-	d, err := dashboard.New(dashboard.Options{Store: st, Search: ix, Logger: log.With("component", "dashboard"), Version: Version, Contact: c.contact, UserAgent: c.ua(), BaseURL: c.publicURL.String()})
+	d, err := dashboard.New(dashboard.Options{Store: st, Search: ix, Logger: log.With("component", "dashboard"), Version: Version, Contact: c.contact, UserAgent: c.ua(), BaseURL: c.publicURL.String(),
+		Stats: stats.New(st, stats.Options{Logger: log.With("component", "stats")})})
 	if err != nil {
 		return nil, fmt.Errorf("building dashboard: %w", err)
 	}
