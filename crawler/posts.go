@@ -23,6 +23,7 @@ type mastodonStatus struct {
 	SpoilerText string          `json:"spoiler_text"`
 	Sensitive   bool            `json:"sensitive"`
 	InReplyToID *string         `json:"in_reply_to_id"`
+	ReplyToAcct flexString      `json:"in_reply_to_account_id"`
 	Reblog      json.RawMessage `json:"reblog"`
 	Poll        json.RawMessage `json:"poll"`
 	Replies     flexInt         `json:"replies_count"`
@@ -32,7 +33,8 @@ type mastodonStatus struct {
 		Name string `json:"name"`
 	} `json:"tags"`
 	Mentions []struct {
-		Acct string `json:"acct"`
+		ID   flexString `json:"id"`
+		Acct string     `json:"acct"`
 	} `json:"mentions"`
 	Media []struct {
 		Description *string `json:"description"`
@@ -77,6 +79,7 @@ func (hc *hostCrawl) toPost(s mastodonStatus) (model.Post, bool) {
 		// The API names the parent by id only; its API address is a stable,
 		// resolvable reference (the ActivityPub URI would cost a request).
 		p.InReplyTo = hc.url("/api/v1/statuses/" + url.PathEscape(*s.InReplyToID))
+		p.ReplyHost = s.replyHost(hc.host)
 	}
 	if s.Language != nil {
 		lang := strings.ToLower(strings.TrimSpace(*s.Language))

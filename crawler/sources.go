@@ -34,6 +34,18 @@ type PostState interface {
 	PostCursorHosts(ctx context.Context) (map[string]bool, error)
 }
 
+// BoostState is implemented by a PostState that also knows the boosts
+// stored of a host (the store keeps them by author pseudonym only). With
+// it, a complete listing that no longer shows a boost (undone) purges it,
+// and the boosts of authors a visit could not recheck go. Without it,
+// boosts are only purged with their author (withdrawal, forget, opt-out)
+// or by retention.
+type BoostState interface {
+	// StoredBoosts returns the URIs of the host's stored boosts by author
+	// key (AuthorKey).
+	StoredBoosts(ctx context.Context, host string) (map[string][]string, error)
+}
+
 // Defaults of the post options.
 const (
 	// DefaultMaxPostRequests bounds the requests of one visit's posts crawl.
@@ -94,6 +106,10 @@ type postCrawl struct {
 	budget int
 	posts  []model.Post
 	seen   map[string]bool // post URIs already collected
+	// storedBoosts are the host's stored boosts by author key (nil
+	// without a BoostState); boosts the ones read in this visit.
+	storedBoosts map[string][]string
+	boosts       []model.Boost
 }
 
 // request counts one request against the budget.
@@ -115,6 +131,15 @@ func (pc *postCrawl) add(p model.Post) {
 	}
 	pc.seen[p.URI] = true
 	pc.posts = append(pc.posts, p)
+}
+
+// addBoost keeps a boost, once.
+func (pc *postCrawl) addBoost(b model.Boost) {
+	if pc.seen["boost "+b.URI] {
+		return
+	}
+	pc.seen["boost "+b.URI] = true
+	pc.boosts = append(pc.boosts, b)
 }
 
 // cursor returns the stored cursor of an account ("" = host-wide).
@@ -159,7 +184,7 @@ func (pc *postCrawl) revalidationDue(account string) bool {
 // others are merely skipped, and purging nothing would cost a mutation.
 func (pc *postCrawl) withdraw(acct, reason string) {
 	_, hasCursor := pc.cursor(acct)
-	if len(pc.stored[acct]) == 0 && !hasCursor {
+	if len(pc.stored[acct]) == 0 && len(pc.storedBoosts[pc.key(acct)]) == 0 && !hasCursor {
 		return
 	}
 	pc.pv.Authors = append(pc.pv.Authors, model.AuthorState{
@@ -174,12 +199,47 @@ func (pc *postCrawl) consents(acct, actor string) {
 	})
 }
 
-// gone records stored posts of acct that a complete listing no longer has.
+// gone records stored posts (and boosts) of acct that a complete listing
+// no longer has.
 func (pc *postCrawl) gone(acct string, listed map[string]bool) {
 	for _, uri := range pc.stored[acct] {
 		if !listed[uri] {
 			pc.pv.Gone = append(pc.pv.Gone, uri)
 		}
+	}
+	for _, uri := range pc.storedBoosts[pc.key(acct)] {
+		if !listed[uri] {
+			pc.pv.Gone = append(pc.pv.Gone, uri)
+		}
+	}
+}
+
+// dropUncheckedBoosts reports as gone the stored boosts of the authors
+// this visit neither checked nor had posts of: authors known only by
+// their pseudonym, whom no listing names any more and whom the crawler
+// therefore cannot recheck. A boost is kept only while its author's
+// consent is rechecked, like a post. Call it only after a visit that
+// went through every author (no error, no budget cut).
+func (pc *postCrawl) dropUncheckedBoosts() {
+	if len(pc.storedBoosts) == 0 {
+		return
+	}
+	known := make(map[string]bool, len(pc.pv.Authors)+len(pc.stored))
+	for _, a := range pc.pv.Authors {
+		known[pc.key(a.Author)] = true
+	}
+	for acct := range pc.stored {
+		known[pc.key(acct)] = true
+	}
+	keys := make([]string, 0, len(pc.storedBoosts))
+	for k := range pc.storedBoosts {
+		if !known[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		pc.pv.Gone = append(pc.pv.Gone, pc.storedBoosts[k]...)
 	}
 }
 
@@ -211,6 +271,7 @@ func (hc *hostCrawl) crawlPosts(ctx context.Context, snap *model.Snapshot) ([]st
 		// stored, and what was stored before goes.
 		pv.Access = model.PostAccessPrivate
 		pc.withdrawAll(string(model.PostAccessPrivate))
+		pc.dropUncheckedBoosts()
 		return nil, nil
 	}
 	pv.Source = src.name()
@@ -219,6 +280,7 @@ func (hc *hostCrawl) crawlPosts(ctx context.Context, snap *model.Snapshot) ([]st
 		// earlier configuration with an opt-in word stored.
 		pv.Access = model.PostAccessNoOptIn
 		pc.withdrawAll(string(consent.NotIndexable))
+		pc.dropUncheckedBoosts()
 		m.metrics.postAccess.WithLabelValues(pv.Access).Inc()
 		return nil, nil
 	}
@@ -230,12 +292,17 @@ func (hc *hostCrawl) crawlPosts(ctx context.Context, snap *model.Snapshot) ([]st
 	if pv.Access == model.PostAccessDisallowed {
 		pc.withdrawAll("robots")
 	}
+	if err == nil || pv.Access == model.PostAccessDisallowed {
+		pc.dropUncheckedBoosts()
+	}
 	for r, n := range pv.Skipped {
 		m.metrics.skipped.WithLabelValues(r).Add(float64(n))
 	}
 	m.metrics.postAccess.WithLabelValues(pv.Access).Inc()
 	sort.Slice(pc.posts, func(i, j int) bool { return pc.posts[i].URI < pc.posts[j].URI })
 	hc.out.Posts = pc.posts
+	sort.Slice(pc.boosts, func(i, j int) bool { return pc.boosts[i].URI < pc.boosts[j].URI })
+	pv.Boosts = pc.boosts
 	var raw []string
 	for _, p := range pc.posts {
 		for _, acct := range p.Mentions {
@@ -273,6 +340,15 @@ func (pc *postCrawl) load(ctx context.Context) error {
 	}
 	if pc.forgotten, err = m.forgottenAuthors(ctx, ps); err != nil {
 		return fmt.Errorf("reading forgotten authors: %w", err)
+	}
+	// Read for hosts with cursors only (a query per host visit is what
+	// PostCursorHosts saves): a completed listing leaves a cursor, so the
+	// few boosts of a host whose listings were all cut short wait for its
+	// first completed one to be compared.
+	if bs, ok := ps.(BoostState); ok && m.hasCursors(host) {
+		if pc.storedBoosts, err = bs.StoredBoosts(ctx, host); err != nil {
+			return fmt.Errorf("reading stored boosts: %w", err)
+		}
 	}
 	return nil
 }

@@ -296,6 +296,7 @@ func (hc *hostCrawl) apToPost(o apDoc, activity apDoc, actor apActorRef) (model.
 	if r := apID(o["inReplyTo"]); r != "" {
 		if u, err := url.Parse(r); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && len(r) <= 2000 {
 			p.InReplyTo = r
+			p.ReplyHost = linkHostOf(r)
 		}
 	}
 	p.Tags, p.Mentions = apTags(o.list("tag"))
@@ -720,7 +721,7 @@ func (pc *postCrawl) readOutbox(ctx context.Context, actor apActorRef, outbox st
 		truncated = truncated || cut
 		stop := false
 		for _, raw := range items {
-			at, id, s, err := pc.readOutboxItem(ctx, raw, actor, goneNow, old)
+			at, id, s, b, err := pc.readOutboxItem(ctx, raw, actor, goneNow, old)
 			if err != nil {
 				return err
 			}
@@ -738,6 +739,10 @@ func (pc *postCrawl) readOutbox(ctx context.Context, actor apActorRef, outbox st
 			if s != nil {
 				listed[s.URI] = true
 				pc.add(*s)
+			}
+			if b != nil {
+				listed[b.URI] = true
+				pc.addBoost(*b)
 			}
 		}
 		next := apID(page["next"])
@@ -799,17 +804,17 @@ func apItems(raw json.RawMessage) (items []json.RawMessage, cut bool) {
 }
 
 // readOutboxItem reads one outbox item: a Create of a post (embedded, or
-// referenced and fetched), an Announce (a boost: not the author's post),
-// a Delete (the post is gone) or anything else (skipped). It returns the
-// item's published time and object id (zero when it has none, for the
-// cursor), and the post to keep, if any; old tells the items the listing
-// stops at, whose referenced objects are not fetched. Errors are those
-// that end the listing.
-func (pc *postCrawl) readOutboxItem(ctx context.Context, raw json.RawMessage, actor apActorRef, goneNow func(string), old func(time.Time, string) bool) (time.Time, string, *model.Post, error) {
+// referenced and fetched), an Announce (a boost: not the author's post;
+// only its hosts are kept), a Delete (the post is gone) or anything else
+// (skipped). It returns the item's published time and object id (zero
+// when it has none, for the cursor), and the post or the boost to keep,
+// if any; old tells the items the listing stops at, whose referenced
+// objects are not fetched. Errors are those that end the listing.
+func (pc *postCrawl) readOutboxItem(ctx context.Context, raw json.RawMessage, actor apActorRef, goneNow func(string), old func(time.Time, string) bool) (time.Time, string, *model.Post, *model.Boost, error) {
 	act := parseAPDoc(raw)
 	if act == nil {
 		pc.skip(apSkipActivity)
-		return time.Time{}, "", nil, nil
+		return time.Time{}, "", nil, nil, nil
 	}
 	published := func(d apDoc) time.Time {
 		t, err := time.Parse(time.RFC3339, strings.TrimSpace(d.str("published")))
@@ -821,16 +826,21 @@ func (pc *postCrawl) readOutboxItem(ctx context.Context, raw json.RawMessage, ac
 	switch act.typ() {
 	case "Create":
 	case "Announce":
-		pc.skip(apSkipAnnounce)
-		return published(act), act.str("id"), nil, nil
+		at := published(act)
+		b, reason := pc.hc.apToBoost(act, actor, at)
+		if reason != "" {
+			pc.skip(reason)
+			return at, act.str("id"), nil, nil, nil
+		}
+		return at, b.URI, nil, &b, nil
 	case "Delete":
 		if id := apID(act["object"]); id != "" {
 			goneNow(id)
 		}
-		return time.Time{}, "", nil, nil
+		return time.Time{}, "", nil, nil, nil
 	default:
 		pc.skip(apSkipActivity)
-		return published(act), act.str("id"), nil, nil
+		return published(act), act.str("id"), nil, nil, nil
 	}
 	obj := parseAPDoc(act["object"])
 	objID := apID(act["object"])
@@ -842,32 +852,32 @@ func (pc *postCrawl) readOutboxItem(ctx context.Context, raw json.RawMessage, ac
 	} else {
 		if objID == "" {
 			pc.skip(apSkipInvalid)
-			return at, "", nil, nil
+			return at, "", nil, nil, nil
 		}
 		if _, ok := onHost(objID, pc.hc.host); !ok {
 			pc.skip(apSkipNotLocal)
-			return at, objID, nil, nil
+			return at, objID, nil, nil, nil
 		}
 		// Before a request: an item older than the retention limit or the
 		// cursor (by the activity's date) ends the listing anyway.
 		if !at.IsZero() && old(at, objID) {
-			return at, objID, nil, nil
+			return at, objID, nil, nil, nil
 		}
 		d, err := pc.getAP(ctx, objID)
 		switch {
 		case isGone(err):
 			goneNow(objID)
-			return at, objID, nil, nil
+			return at, objID, nil, nil, nil
 		case err != nil:
 			if ferr := fatalPostErr(err); ferr != nil {
-				return at, objID, nil, ferr
+				return at, objID, nil, nil, ferr
 			}
 			pc.skip("object_unreadable")
-			return at, objID, nil, nil
+			return at, objID, nil, nil, nil
 		}
 		if d.str("id") != objID {
 			pc.skip("object_mismatch")
-			return at, objID, nil, nil
+			return at, objID, nil, nil, nil
 		}
 		obj = d
 		if t := published(obj); !t.IsZero() {
@@ -877,11 +887,11 @@ func (pc *postCrawl) readOutboxItem(ctx context.Context, raw json.RawMessage, ac
 	p, reason := pc.hc.apToPost(obj, act, actor)
 	switch reason {
 	case "":
-		return at, objID, &p, nil
+		return at, objID, &p, nil, nil
 	case apGone:
 		goneNow(objID)
-		return time.Time{}, "", nil, nil
+		return time.Time{}, "", nil, nil, nil
 	}
 	pc.skip(reason)
-	return at, objID, nil, nil
+	return at, objID, nil, nil, nil
 }

@@ -92,6 +92,7 @@ func TestAPToPost(t *testing.T) {
 				want.Kind, want.Text, want.HTML = "note", "Hi xj", p.HTML
 				want.Summary, want.Sensitive = "cw", true
 				want.URL, want.InReplyTo = "https://blog.example/2026/11/01/post-101/", "https://other.example/notes/9"
+				want.ReplyHost = "other.example"
 				want.Tags, want.Mentions = []string{"cats"}, []string{"bob@other.example", "carol@blog.example"}
 				want.AltText, want.Links = "a cat\non a mat", []string{"https://x.example/"}
 				want.Replies, want.Favourites = 3, 4

@@ -491,10 +491,13 @@ func (hc *hostCrawl) lemmyComment(v lemmyCommentView, langs map[int64]string) (m
 	p.Sensitive = v.Post.NSFW
 	parts := strings.Split(c.Path, ".")
 	if n := len(parts); n >= 3 && isDigits(parts[n-2]) && parts[n-1] == strconv.FormatInt(c.ID, 10) {
-		// Lemmy's ap_id of a local comment is /comment/<id>.
+		// Lemmy's ap_id of a local comment is /comment/<id>. The parent
+		// may be a remote person's comment under that local id: its host
+		// is unknown (ReplyHost stays "").
 		p.InReplyTo = hc.url("/comment/" + parts[n-2])
 	} else if hc.lemmyItemURI(v.Post.APID, true) {
 		p.InReplyTo = v.Post.APID
+		p.ReplyHost = hc.host // a local post
 	}
 	if n := v.Counts.ChildCount.v; n != nil {
 		p.Replies = *n

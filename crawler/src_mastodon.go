@@ -292,6 +292,9 @@ func (pc *postCrawl) readStatuses(ctx context.Context, acct string, a mastodonAc
 	maxID := ""
 	complete := false
 	for page := 0; page < maxStatusPages; page++ {
+		// Reblogs are left out: each is a whole status of someone else,
+		// and fedilens reads boosts only where a listing names them
+		// without that cost (src_links.go).
 		q := url.Values{"limit": {fmt.Sprint(statusesPageSize)}, "exclude_reblogs": {"true"}}
 		if since != "" {
 			q.Set("since_id", since)

@@ -125,6 +125,7 @@ type misskeyNote struct {
 	Visibility string             `json:"visibility"`
 	LocalOnly  bool               `json:"localOnly"`
 	RenoteID   *string            `json:"renoteId"`
+	Renote     json.RawMessage    `json:"renote"`
 	ReplyID    *string            `json:"replyId"`
 	Reply      json.RawMessage    `json:"reply"`
 	Tags       []string           `json:"tags"`
@@ -426,7 +427,8 @@ func (pc *postCrawl) readMisskeyNotes(ctx context.Context, acct string, u misske
 	cur, full, since := pc.listingStart(acct)
 	newest := cur.Cursor
 	listed := map[string]bool{}
-	base := map[string]any{"userId": u.ID, "withReplies": true, "withRenotes": false}
+	// Renotes are listed too: a plain one is a boost (src_links.go).
+	base := map[string]any{"userId": u.ID, "withReplies": true, "withRenotes": true}
 	complete, err := pc.readMisskeyNoteList(ctx, misskeyUsersNotes, base, since, maxMisskeyNotePages, func(n misskeyNote) bool {
 		if validMisskeyID(n.ID) && (newest == "" || idNewer(n.ID, newest)) {
 			newest = n.ID
@@ -438,13 +440,21 @@ func (pc *postCrawl) readMisskeyNotes(ctx context.Context, acct string, u misske
 			pc.skip("not_local")
 			return false
 		}
-		if n.RenoteID != nil && (n.Text == nil || strings.TrimSpace(*n.Text) == "") && len(n.Files) == 0 && isNull(n.Poll) {
-			return false // a plain renote: someone else's note
-		}
 		// Local-only public notes are public on the web (the note page,
 		// users/notes for anonymous callers): they are kept.
 		if r := consent.CheckVisibility(n.Visibility); r != consent.OK {
 			pc.skip(string(r))
+			return false
+		}
+		if n.isPlainRenote() {
+			// A boost of someone else's note: only its host is kept.
+			b, ok := pc.hc.misskeyBoost(n, acct)
+			if !ok {
+				pc.skip("renote_unreadable")
+				return false
+			}
+			listed[b.URI] = true
+			pc.addBoost(b)
 			return false
 		}
 		n.User = u
@@ -536,6 +546,7 @@ func (hc *hostCrawl) misskeyPost(n misskeyNote, author string) (model.Post, bool
 		if !isNull(n.Reply) && decodeJSON(n.Reply, &reply) == nil && reply.ID == *n.ReplyID && reply.URI != nil && validHTTPURL(*reply.URI) {
 			p.InReplyTo = *reply.URI
 		}
+		p.ReplyHost = hc.misskeyReplyHost(n.Reply, *n.ReplyID)
 	}
 	seen := map[string]bool{}
 	for _, t := range n.Tags {

@@ -17,7 +17,10 @@ type postState struct {
 	ix *indexer.Index
 }
 
-var _ crawler.PostState = postState{}
+var (
+	_ crawler.PostState  = postState{}
+	_ crawler.BoostState = postState{}
+)
 
 func (p postState) AuthorKey(acct string) string { return p.st.AuthorKey(acct) }
 
@@ -27,6 +30,12 @@ func (p postState) PostCursors(ctx context.Context, host string) ([]model.PostCu
 
 func (p postState) StoredPosts(ctx context.Context, host string) (map[string][]string, error) {
 	return p.ix.PostsByAuthor(ctx, host)
+}
+
+// StoredBoosts reads the host's stored boosts from ClickHouse (the index
+// has none), by author pseudonym.
+func (p postState) StoredBoosts(ctx context.Context, host string) (map[string][]string, error) {
+	return p.st.StoredBoosts(ctx, host)
 }
 
 func (p postState) ForgottenAuthors(ctx context.Context) (map[string]bool, error) {

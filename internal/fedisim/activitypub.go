@@ -309,6 +309,8 @@ func (s *Sim) noteJSON(in *instance, pst *post) obj {
 	var inReplyTo any
 	if pst.inReplyTo != nil {
 		inReplyTo = pst.inReplyTo.uri
+	} else if pst.remoteParent != nil {
+		inReplyTo = pst.remoteParent.uri
 	}
 	o := obj{
 		{"id", pst.uri}, {"type", apType(pst)}, {"summary", summary}, {"inReplyTo", inReplyTo},
@@ -361,6 +363,11 @@ func (s *Sim) serveOutbox(w http.ResponseWriter, r *http.Request, in *instance, 
 			visible = append(visible, pst)
 		}
 	}
+	// WordPress lists the author's boosts among the posts (boosts.go).
+	var boosts []*boost
+	if in.kind == swWordPress {
+		boosts = a.boosts
+	}
 	outbox := "https://" + in.host + a.outboxPath
 	q := r.URL.Query()
 	st := s.apStyle(in)
@@ -389,7 +396,7 @@ func (s *Sim) serveOutbox(w http.ResponseWriter, r *http.Request, in *instance, 
 	isPage := q.Get("page") != "" || q.Get("limit") != "" || q.Get("max_id") != ""
 	if !isPage {
 		coll := obj{{"@context", asContext}, {"id", outbox}, {"type", "OrderedCollection"},
-			{"totalItems", len(visible)}, {"first", first}}
+			{"totalItems", len(visible) + len(boosts)}, {"first", first}}
 		if in.kind == swMastodon {
 			coll = append(coll, kv{"last", outbox + "?min_id=0&page=true"})
 		}
@@ -398,6 +405,7 @@ func (s *Sim) serveOutbox(w http.ResponseWriter, r *http.Request, in *instance, 
 	}
 	var page []*post
 	var next string
+	var items arr
 	size := outboxPageSz
 	if in.kind == swGoToSocial {
 		size = 40
@@ -408,10 +416,11 @@ func (s *Sim) serveOutbox(w http.ResponseWriter, r *http.Request, in *instance, 
 			n = 1
 		}
 		lo := (n - 1) * size
-		if lo < len(visible) {
-			page = visible[lo:min(lo+size, len(visible))]
+		entries := outboxEntries(visible, boosts)
+		if lo < len(entries) {
+			items = s.outboxItems(in, entries[lo:min(lo+size, len(entries))])
 		}
-		if lo+size < len(visible) {
+		if lo+size < len(entries) {
 			next = outbox + "?page=" + strconv.Itoa(n+1)
 		}
 	} else {
@@ -432,7 +441,9 @@ func (s *Sim) serveOutbox(w http.ResponseWriter, r *http.Request, in *instance, 
 			}
 		}
 	}
-	items := arr{}
+	if items == nil {
+		items = arr{}
+	}
 	for _, pst := range page {
 		items = append(items, s.createJSON(in, pst))
 	}
@@ -440,6 +451,6 @@ func (s *Sim) serveOutbox(w http.ResponseWriter, r *http.Request, in *instance, 
 	if next != "" {
 		o = append(o, kv{"next", next})
 	}
-	o = append(o, kv{"partOf", outbox}, kv{"totalItems", len(visible)}, kv{"orderedItems", items})
+	o = append(o, kv{"partOf", outbox}, kv{"totalItems", len(visible) + len(boosts)}, kv{"orderedItems", items})
 	writeJSON(w, http.StatusOK, encodeJSON(o, st), ct)
 }

@@ -104,15 +104,20 @@ func TestAccountsOverActivityPub(t *testing.T) {
 				items = append(items, pg.OrderedItems...)
 				next = pg.Next
 			}
-			var uris []string
+			var uris, announces []string
 			for _, raw := range items {
 				var act struct {
+					ID     string          `json:"id"`
 					Type   string          `json:"type"`
 					Object json.RawMessage `json:"object"`
 					To     []string        `json:"to"`
 					Cc     []string        `json:"cc"`
 				}
 				decode(t, raw, &act)
+				if act.Type == "Announce" { // boosts (boosts.go)
+					announces = append(announces, act.ID)
+					continue
+				}
 				require.Equal(t, "Create", act.Type)
 				var uri string
 				if json.Unmarshal(act.Object, &uri) != nil {
@@ -133,6 +138,13 @@ func TestAccountsOverActivityPub(t *testing.T) {
 				}
 			}
 			require.Equal(t, want, uris)
+			var wantBoosts []string // WordPress's outboxes list boosts
+			for _, b := range acct.Boosts {
+				if it.Software == "wordpress" {
+					wantBoosts = append(wantBoosts, b.URI)
+				}
+			}
+			require.Equal(t, wantBoosts, announces)
 
 			// Objects: public and unlisted are served with the right
 			// addressing, followers-only and direct are not.

@@ -34,6 +34,8 @@ type account struct {
 	created                        time.Time
 	followers, following           int
 	posts                          []*post // newest first
+	// boosts are the account's live boosts, newest first (boosts.go).
+	boosts []*boost
 	// gone: the account was deleted (an epoch change); planted: it was
 	// added for the relevance cases and is exempt from epoch changes.
 	gone, planted bool
@@ -72,6 +74,12 @@ type post struct {
 	poll      *poll
 	kind      string // note, article, question
 	gone      bool
+	// renote is set on the note a Misskey-family renote pages as
+	// (boosts.go); such notes are in no posts list. remoteParent is the
+	// post of another instance this one answers (Options.RemoteReplies;
+	// inReplyTo is then nil).
+	renote       *boost
+	remoteParent *remotePost
 	// rendered caches the post's Mastodon Status JSON (render.go).
 	rendered atomic.Pointer[renderedJSON]
 }
@@ -101,6 +109,8 @@ type content struct {
 	gonePosts    []*post
 	// nextSeq is the next unused post sequence number.
 	nextSeq int
+	// nextBoost is the next unused boost sequence number (boosts.go).
+	nextBoost int
 	// public lists the visibility=public posts, newest first, built on
 	// first use (render.go): the local timeline pages through it.
 	publicOnce sync.Once
@@ -207,6 +217,7 @@ func (w *world) contentState(in *instance, e int) *content {
 	c := w.generateBase(in)
 	for j := 1; j <= e; j++ {
 		w.applyEpoch(in, c, j)
+		w.applyBoostEpoch(in, c, j)
 	}
 	return c
 }
@@ -256,6 +267,7 @@ func (w *world) generateBase(in *instance) *content {
 	}
 	w.decorate(in, c, c.posts)
 	w.plantRelevance(in, c)
+	w.generateBoosts(in, c)
 	return c
 }
 

@@ -124,6 +124,19 @@
 //     the posts whose author consents. The public timeline only ever holds
 //     visibility=public posts. Rule 1 reads the epoch-0 pages: later epochs
 //     publish no remote mentions, and a crawler keeps what it discovered.
+//     5b. Boosts (Truth.Boosts): for the families whose source lists
+//     boosts without extra requests, WordPress (Announce activities in
+//     the outbox, among the Creates) and the Misskey family (plain
+//     renotes in /api/users/notes with withRenotes true), on each
+//     instance rule 5 reads: the live boosts addressed to the public
+//     ("to" as:Public; visibility "public"), created at or after the
+//     retention cut-off, of each account that still exists and consents
+//     and that this epoch's crawl rechecks (listed by the family's
+//     listings now, or with posts stored by the previous epoch's crawl).
+//     Only the hosts are kept: the booster's, the boosted post's (the
+//     renoted note's user.host, null being the booster's own) and the
+//     boost's URI and date. The Mastodon API family is read with
+//     exclude_reblogs=true and contributes no boosts.
 //
 // # The spam farm
 //
@@ -223,6 +236,14 @@
 // in @context). Deleted posts answer 410 on Mastodon, a Tombstone (200) on
 // Pleroma and Akkoma, 404 elsewhere; deleted accounts 410 (Mastodon) or
 // 404. The
+// WordPress outboxes list the author's boosts as Announce activities
+// among the Creates, newest first (boosts.go); the Misskey family's
+// users/notes lists plain renotes (renoteId, the renoted note embedded as
+// "renote" with its user and, for a remote note, uri) when withRenotes is
+// true, which the simulation, unlike Misskey, does not default to. With
+// Options.RemoteReplies a share of the replies answer posts of other
+// instances (remote_replies.go), named as each program names a parent.
+// The
 // Misskey family answers POST /api/meta, /api/federation/instances,
 // /api/notes/local-timeline, /api/users/notes, /api/users/show and
 // /api/users (misskey_notes.go), in Misskey's formats: notes with id (aid),

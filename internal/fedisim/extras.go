@@ -82,6 +82,7 @@ func (w *world) decorate(in *instance, c *content, posts []*post) {
 				}
 			}
 		}
+		w.remoteReply(in, pst) // Options.RemoteReplies, its own stream
 		hasPoll := in.prof().mastoAPI || in.prof().misskeyAPI
 		if r.chance(0.03) && len(pst.media) == 0 && hasPoll && in.kind != swWriteFreely {
 			p := &poll{multiple: r.chance(0.3), expires: pst.created.Add(time.Duration(1+r.intn(72)) * time.Hour)}

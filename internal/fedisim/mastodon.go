@@ -493,6 +493,8 @@ func (s *Sim) statusJSON(in *instance, pst *post) obj {
 	var replyID, replyAccount any
 	if t := pst.inReplyTo; t != nil {
 		replyID, replyAccount = t.id, t.author.id
+	} else if rp := pst.remoteParent; rp != nil {
+		replyID, replyAccount = rp.id, rp.accountID
 	}
 	o := obj{
 		{"id", pst.id}, {"created_at", pst.created.UTC().Format(timeMillis)},

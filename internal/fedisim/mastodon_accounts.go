@@ -101,7 +101,7 @@ func (s *Sim) serveAccountStatuses(w http.ResponseWriter, r *http.Request, in *i
 	var list []*post
 	for _, pst := range a.posts {
 		if pst.visibility != "public" && pst.visibility != "unlisted" ||
-			noReplies && pst.inReplyTo != nil || onlyMedia && len(pst.media) == 0 {
+			noReplies && (pst.inReplyTo != nil || pst.remoteParent != nil) || onlyMedia && len(pst.media) == 0 {
 			continue
 		}
 		if tagged != "" && !containsString(pst.tags, tagged) {

@@ -83,6 +83,9 @@ func (s *Sim) serveMisskeyNotesAPI(w http.ResponseWriter, path string, in *insta
 				notes = append(notes, pst)
 			}
 		}
+		if page.withRenotes {
+			notes = append(notes, renoteNotes(a)...) // boosts.go
+		}
 		s.writeMisskeyNotes(w, in, page.apply(notes))
 	case MisskeyUsersShowPath:
 		var userID, username string
@@ -157,7 +160,7 @@ func oneOf(v string, allowed ...string) bool {
 // replyToOther reports a reply to another account's note: Misskey's
 // timelines and users/notes leave those out unless withReplies is true.
 func replyToOther(pst *post) bool {
-	return pst.inReplyTo != nil && pst.inReplyTo.author != pst.author
+	return pst.inReplyTo != nil && pst.inReplyTo.author != pst.author || pst.remoteParent != nil
 }
 
 // misskeyFind returns the live local account with the id, or else with the
@@ -176,6 +179,11 @@ type misskeyNotePage struct {
 	limit          int
 	sinceID, until string
 	withReplies    bool
+	// withRenotes lists plain renotes too; only users/notes has any
+	// (the local timeline leaves them out). Misskey's default is true;
+	// the simulation lists them only when asked, so that callers written
+	// before there were renotes see the notes alone.
+	withRenotes bool
 }
 
 // misskeyPage validates limit (1..100, default 10), sinceId, untilId and
@@ -194,6 +202,9 @@ func misskeyPage(p map[string]json.RawMessage, replies bool) (misskeyNotePage, b
 		}
 	}
 	if raw, ok := p["withReplies"]; ok && json.Unmarshal(raw, &pg.withReplies) != nil {
+		return misskeyNotePage{}, false
+	}
+	if raw, ok := p["withRenotes"]; ok && json.Unmarshal(raw, &pg.withRenotes) != nil {
 		return misskeyNotePage{}, false
 	}
 	return pg, true
@@ -238,6 +249,9 @@ func (s *Sim) writeMisskeyNotes(w http.ResponseWriter, in *instance, notes []*po
 // absent for local notes, the replied note embedded as "reply" when the
 // caller may see it (detail).
 func (s *Sim) misskeyNote(in *instance, pst *post, detail bool) obj {
+	if pst.renote != nil {
+		return s.misskeyRenoteJSON(in, pst) // boosts.go
+	}
 	var cw any
 	if pst.summary != "" {
 		cw = pst.summary
@@ -268,6 +282,8 @@ func (s *Sim) misskeyNote(in *instance, pst *post, detail bool) obj {
 	var replyID any
 	if pst.inReplyTo != nil {
 		replyID = pst.inReplyTo.id
+	} else if pst.remoteParent != nil {
+		replyID = pst.remoteParent.id
 	}
 	o := obj{
 		{"id", pst.id}, {"createdAt", pst.created.UTC().Format(timeMillis)}, {"userId", pst.author.id},
@@ -298,6 +314,8 @@ func (s *Sim) misskeyNote(in *instance, pst *post, detail bool) obj {
 	if detail && pst.inReplyTo != nil && !pst.inReplyTo.gone &&
 		(pst.inReplyTo.visibility == "public" || pst.inReplyTo.visibility == "unlisted") {
 		o = append(o, kv{"reply", s.misskeyNote(in, pst.inReplyTo, false)})
+	} else if detail && pst.remoteParent != nil {
+		o = append(o, kv{"reply", s.misskeyRemoteNote(in, pst.remoteParent)})
 	}
 	return o
 }

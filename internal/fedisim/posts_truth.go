@@ -174,8 +174,11 @@ func (t *Truth) instancePosts(it *InstanceTruth, notBefore time.Time) []PostTrut
 }
 
 func replyURI(pst *post) string {
-	if pst.inReplyTo == nil {
-		return ""
+	switch {
+	case pst.inReplyTo != nil:
+		return pst.inReplyTo.uri
+	case pst.remoteParent != nil:
+		return pst.remoteParent.uri
 	}
-	return pst.inReplyTo.uri
+	return ""
 }

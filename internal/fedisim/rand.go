@@ -27,6 +27,11 @@ const (
 	saltMisskey  // Misskey-family account flags (misskey_notes.go)
 	saltPeerTube // PeerTube accounts and videos (peertube_content.go)
 	saltHistory  // the day dimension (history.go)
+
+	// Boosts at epoch 0, and their changes at later epochs (boosts.go).
+	saltBoosts
+	saltBoostEpoch
+	saltRemoteReply // Options.RemoteReplies (remote_replies.go)
 )
 
 // newRNG returns a generator whose stream is a pure function of parts.

@@ -66,6 +66,13 @@ type Options struct {
 	// upgrades, new peers and new domain blocks. 0 (the default) is the
 	// world without a history, exactly as before.
 	HistoryDays int
+	// RemoteReplies makes a share of the replies answer posts of other
+	// instances (remote_replies.go): a third of the posts of the Mastodon
+	// API family that mention a remote account answer a post of that
+	// account, and a tenth of the WordPress and Misskey-family posts
+	// answer a post of a random instance. Off by default, so the default
+	// world is unchanged.
+	RemoteReplies bool
 }
 
 // Sim is a simulated fediverse: thousands of virtual instances of many
@@ -131,6 +138,7 @@ func New(opts Options) *Sim {
 	}
 	s.world.postScale, s.world.plant = max(1, opts.PostScale), opts.PlantRelevance
 	s.world.optInWord = opts.OptInWord
+	s.world.remoteReplies = opts.RemoteReplies
 	s.world.drawAccess()
 	s.world.pickPlantHosts()
 	if opts.HistoryDays > 0 {

@@ -157,6 +157,9 @@ type AccountTruth struct {
 	Consents bool
 	// Posts are all the account's posts, every visibility, newest first.
 	Posts []PostTruth
+	// Boosts are the account's live boosts, every visibility, newest
+	// first (WordPress and the Misskey family only; boosts.go).
+	Boosts []BoostTruth
 }
 
 // FieldTruth is one profile field; Value is HTML.
@@ -476,6 +479,7 @@ func (s *Sim) instanceTruth(in *instance, epoch int) InstanceTruth {
 			Bio:          a.noteHTML,
 			Consents:     w.consents(a),
 		}
+		at.Boosts = boostTruths(at.Acct, a.boosts)
 		if a.indexable != nil {
 			at.Indexable = boolPtr(*a.indexable)
 		}

@@ -101,6 +101,8 @@ type world struct {
 	plantHosts []*instance
 	// optInWord is Options.OptInWord.
 	optInWord string
+	// remoteReplies is Options.RemoteReplies.
+	remoteReplies bool
 	// epoch is the current epoch (epoch.go).
 	epoch atomic.Int64
 	// hist is the day dimension (nil without Options.HistoryDays) and

@@ -205,6 +205,13 @@ type Post struct {
 	Links []string
 	// InReplyTo is the URI of the post this one answers, "" if none.
 	InReplyTo string
+	// ReplyHost is the instance of the post InReplyTo answers, lower
+	// case, where the source tells it without another request (the
+	// parent's URI, the embedded parent's author, a mention of the
+	// account answered); "" when the post answers nothing or the host is
+	// not known. InReplyTo alone cannot say it: the Mastodon API names
+	// the parent by a local id, even when the parent is remote.
+	ReplyHost string
 }
 
 // Instance is the latest known state of one instance, as the API shows it.

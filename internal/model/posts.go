@@ -69,7 +69,12 @@ type PostVisit struct {
 	Authors []AuthorState
 	// Gone are URIs of stored posts found deleted at the source (404, 410,
 	// Tombstone, Delete activity): purged from the index and the store.
+	// Boosts found undone, and stored boosts whose author this visit could
+	// not recheck, are listed here too (by their activity URI).
 	Gone []string
+	// Boosts are the public boosts of the consenting authors read in this
+	// visit, where the source lists them without extra requests.
+	Boosts []Boost
 	// Cursors replace the stored cursors of the same (host, account, source).
 	Cursors []PostCursor
 	// Skipped counts the posts and accounts not stored, by reason
@@ -95,4 +100,58 @@ type HostPostAccess struct {
 	Requests int
 	// Skipped counts the posts and accounts not stored, by reason.
 	Skipped map[string]int
+}
+
+// Kinds of the links a host's stored posts make to other hosts
+// (PostLink.Kind).
+const (
+	// PostLinkMention: a post mentions an account of the target host.
+	PostLinkMention = "mention"
+	// PostLinkReply: a post answers a post of the target host.
+	PostLinkReply = "reply"
+	// PostLinkBoost: an author boosted a post of the target host.
+	PostLinkBoost = "boost"
+)
+
+// Boost is one public boost (a reblog, an ActivityPub Announce, a Misskey
+// renote) by a consenting author, reduced to host-level facts: who
+// boosted is kept only as the author's pseudonym in ClickHouse, and the
+// boosted post's content is never read or kept. Boosts follow their
+// author's consent like posts: a withdrawal, a forget, an opt-out of the
+// instance or the retention limit purges them.
+type Boost struct {
+	// URI is the boost activity's own id (the Announce's id, the renote
+	// note's URI), on the booster's host: the key of undo and purge.
+	URI string
+	// Host is the booster's instance.
+	Host string
+	// Author is the booster as user@host, lower case. It is personal data:
+	// the store keeps only its pseudonym.
+	Author string
+	// Created is when the boost was published.
+	Created time.Time
+	// BoostedHost is the instance of the boosted post, lower case.
+	BoostedHost string
+	// Source is the PostSource that read the boost (SourceActivityPub, ...).
+	Source string
+}
+
+// PostLink is a link from one host to another made by the stored posts
+// of the first: its posts mention accounts of the target, answer its
+// posts, or its authors boost them. Links are computed from what is
+// stored when they are asked for, so deleted, withdrawn, forgotten and
+// expired posts and boosts no longer count.
+type PostLink struct {
+	// Host is the host whose posts (or boosts) make the link.
+	Host string
+	// Target is the other host.
+	Target string
+	// Kind is PostLinkMention, PostLinkReply or PostLinkBoost.
+	Kind string
+	// Count is the number of stored posts (for a boost: boosts) that make
+	// the link.
+	Count int64
+	// FirstSeen and LastSeen are the creation times of the oldest and the
+	// newest of them.
+	FirstSeen, LastSeen time.Time
 }

@@ -96,6 +96,12 @@ func (p *Pipeline) Forget(ctx context.Context, st ForgetStore, scope model.Purge
 		}
 		return scope.Host != "" && strings.EqualFold(post.Host, scope.Host)
 	})
+	p.dropBufferedBoosts(func(b *model.Boost) bool {
+		if scope.Author != "" {
+			return strings.EqualFold(b.Author, scope.Author)
+		}
+		return scope.Host != "" && strings.EqualFold(b.Host, scope.Host)
+	})
 	return Forget(ctx, st, p.index, scope)
 }
 
@@ -110,6 +116,7 @@ func (p *Pipeline) Expire(ctx context.Context, before time.Time) (int, error) {
 	p.flushMu.Lock()
 	defer p.flushMu.Unlock()
 	p.dropBuffered(func(post *model.Post) bool { return post.Created.Before(before) })
+	p.dropBufferedBoosts(func(b *model.Boost) bool { return b.Created.Before(before) })
 	if _, err := p.index.DeleteBefore(ctx, before); err != nil {
 		return 0, fmt.Errorf("expire posts: purge the index: %w", err)
 	}
@@ -137,4 +144,20 @@ func (p *Pipeline) dropBuffered(drop func(*model.Post) bool) {
 	}
 	clear(p.posts[len(kept):])
 	p.posts = kept
+}
+
+// dropBufferedBoosts removes the buffered boosts drop matches.
+func (p *Pipeline) dropBufferedBoosts(drop func(*model.Boost) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	kept := p.boosts[:0]
+	for i := range p.boosts {
+		if drop(&p.boosts[i]) {
+			p.rows = max(p.rows-1, 0)
+			continue
+		}
+		kept = append(kept, p.boosts[i])
+	}
+	clear(p.boosts[len(kept):])
+	p.boosts = kept
 }

@@ -5,11 +5,11 @@
 // ClickHouse wants few large inserts (about one per second per table, 1k to
 // 100k rows each) and 18.16 has no async inserts, so batching happens here,
 // client-side. A flush writes, in this order: posts (to the index, then
-// their metadata to ClickHouse); purges (index, then ClickHouse) of the
-// posts found gone at the source and of every post of the authors found
-// without consent; the authors' consent checks, the post cursors and the
-// posts crawl outcomes; peer lists, domain-block lists, snapshots, host
-// states. A visit's parts
+// their metadata to ClickHouse) and boosts (ClickHouse only); purges
+// (index, then ClickHouse) of the posts found gone at the source and of
+// every post of the authors found without consent; the authors' consent
+// checks, the post cursors and the posts crawl outcomes; peer lists,
+// domain-block lists, snapshots, host states. A visit's parts
 // are buffered together (AddVisit), and its snapshot is written after its
 // posts and peers: a stored snapshot, which makes its host fresh at
 // restart, always comes with the rest of its visit. A crash in between
@@ -17,9 +17,10 @@
 // the posts they lead past, so a crash never skips a post, and a
 // withdrawal is recorded only after the purge it caused.
 //
-// No post of an author who withdrew consent in the buffered visits, of an
-// author an operator forgot, or found gone, is written by a flush: such
-// posts are dropped before the write, and their stored copies purged.
+// No post (or boost) of an author who withdrew consent in the buffered
+// visits, of an author an operator forgot, or found gone, is written by a
+// flush: such posts are dropped before the write, and their stored copies
+// purged.
 package pipeline
 
 import (
@@ -52,6 +53,13 @@ type Store interface {
 	UpsertAuthors(ctx context.Context, authors []model.AuthorState) error
 	UpsertPostCursors(ctx context.Context, cursors []model.PostCursor) error
 	InsertPostAccess(ctx context.Context, access []model.HostPostAccess) error
+}
+
+// BoostWriter is the part of a Store that writes boosts (model.Boost);
+// *store.Store has it. A Store without it never receives boosts: they are
+// dropped at the flush, since a boost is only ever a statistic.
+type BoostWriter interface {
+	InsertBoosts(ctx context.Context, boosts []model.Boost) error
 }
 
 // Index is the part of the search index the pipeline writes to
@@ -97,6 +105,7 @@ type Pipeline struct {
 	blocks  []model.Blocks
 	states  []model.HostState
 	posts   []model.Post
+	boosts  []model.Boost
 	authors []model.AuthorState
 	gone    []string
 	cursors []model.PostCursor
@@ -230,6 +239,8 @@ func (p *Pipeline) AddVisit(ctx context.Context, v model.Visit) error {
 	if pv := v.PostVisit; pv != nil {
 		p.authors = append(p.authors, pv.Authors...)
 		p.gone = append(p.gone, pv.Gone...)
+		p.boosts = append(p.boosts, pv.Boosts...)
+		n += len(pv.Boosts)
 		p.cursors = append(p.cursors, pv.Cursors...)
 		host := pv.Host
 		if host == "" {
@@ -275,6 +286,8 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 	snaps, peers, states, posts := p.snaps, p.peers, p.states, p.posts
 	blocks := p.blocks
 	p.blocks = nil
+	boosts := p.boosts
+	p.boosts = nil
 	authors, gone, cursors, access := p.authors, p.gone, p.cursors, p.access
 	p.snaps, p.peers, p.states, p.posts, p.rows = nil, nil, nil, nil, 0
 	p.authors, p.gone, p.cursors, p.access = nil, nil, nil, nil
@@ -300,6 +313,12 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 				}
 			}
 			posts = nil
+		}
+		if len(boosts) > 0 {
+			if err := p.writeBoosts(ctx, boosts, withdrawn, gone); err != nil {
+				return err
+			}
+			boosts = nil
 		}
 		if len(gone) > 0 || len(withdrawn) > 0 {
 			if err := p.purge(ctx, gone, withdrawn); err != nil {
@@ -352,12 +371,13 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 		return nil
 	}()
 	left := len(snaps) + len(peers) + len(states) + len(posts) + len(authors) + len(gone) + len(cursors) + len(access)
-	left += len(blocks)
+	left += len(blocks) + len(boosts)
 	if left > 0 {
 		p.mu.Lock()
 		p.snaps = append(snaps, p.snaps...)
 		p.peers = append(peers, p.peers...)
 		p.blocks = append(blocks, p.blocks...)
+		p.boosts = append(boosts, p.boosts...)
 		p.states = append(states, p.states...)
 		p.posts = append(posts, p.posts...)
 		p.authors = append(authors, p.authors...)
@@ -425,6 +445,41 @@ func (p *Pipeline) admissible(ctx context.Context, posts []model.Post, withdrawn
 		p.log.Debug("dropped posts of withdrawn, forgotten or deleted sources", "posts", dropped)
 	}
 	return kept, nil
+}
+
+// writeBoosts writes the buffered boosts after the posts of the same
+// flush, under the same rules (admissible): none of an author withdrawn in
+// this flush or forgotten, none found gone (an undone boost).
+func (p *Pipeline) writeBoosts(ctx context.Context, boosts []model.Boost, withdrawn, gone []string) error {
+	bw, ok := p.store.(BoostWriter)
+	if !ok {
+		return nil
+	}
+	forgotten, err := p.store.ForgottenAuthors(ctx)
+	if err != nil {
+		return fmt.Errorf("reading forgotten authors: %w", err)
+	}
+	drop := make(map[string]bool, len(withdrawn)+len(gone))
+	for _, a := range withdrawn {
+		drop["a:"+a] = true
+	}
+	for _, u := range gone {
+		drop["u:"+u] = true
+	}
+	kept := make([]model.Boost, 0, len(boosts))
+	for _, b := range boosts {
+		if drop["a:"+b.Author] || drop["u:"+b.URI] || (len(forgotten) > 0 && forgotten[p.store.AuthorKey(b.Author)]) {
+			continue
+		}
+		kept = append(kept, b)
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	if err := bw.InsertBoosts(ctx, kept); err != nil {
+		return fmt.Errorf("writing %d boosts: %w", len(kept), err)
+	}
+	return nil
 }
 
 // purge removes posts gone at the source and every post of the withdrawn

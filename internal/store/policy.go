@@ -125,9 +125,15 @@ ORDER BY host`)
 
 // OptedOutPostURIs returns the URIs of the stored posts of opted-out
 // hosts, sorted: what a purge must remove from the index and the store.
-// The host list stays on the server, however long it is.
+// The host list stays on the server, however long it is. The URIs of
+// their stored boosts (post_boosts) are in the list too: DeletePosts
+// removes those with the posts, and the index has none of them.
 func (s *Store) OptedOutPostURIs(ctx context.Context) ([]string, error) {
-	rows, err := s.conn.Query(ctx, `SELECT DISTINCT uri FROM posts WHERE host IN (`+liveOptOutsSQL+`) ORDER BY uri`)
+	rows, err := s.conn.Query(ctx, `SELECT uri FROM (
+    SELECT uri FROM posts WHERE host IN (`+liveOptOutsSQL+`)
+    UNION ALL
+    SELECT uri FROM post_boosts WHERE host IN (`+liveOptOutsSQL+`)
+) GROUP BY uri ORDER BY uri`)
 	if err != nil {
 		return nil, fmt.Errorf("list posts of opted-out hosts: %w", err)
 	}

@@ -188,6 +188,8 @@ func postKind(k string) string {
 
 // PostMeta is a post's metadata as ClickHouse keeps it: no text, no
 // handles. For statistics and for comparing the store with the truth.
+// ReplyHost is the host of the post answered ("" when the post answers
+// none, the host is unknown, or the row predates migration 70).
 type PostMeta struct {
 	URI          string
 	Host         string
@@ -207,6 +209,7 @@ type PostMeta struct {
 	Reblogs      int64
 	Favourites   int64
 	Fetched      time.Time
+	ReplyHost    string
 }
 
 // PostMetas returns the latest row of every stored post of host ("" for
@@ -214,7 +217,7 @@ type PostMeta struct {
 func (s *Store) PostMetas(ctx context.Context, host string) ([]PostMeta, error) {
 	rows, err := s.conn.Query(ctx, `
 SELECT uri, host, author_key, created, language, tags, kind, source, mention_hosts, sensitive, has_summary,
-       has_alt_text, in_reply_to, links, replies, reblogs, favourites, fetched
+       has_alt_text, in_reply_to, links, replies, reblogs, favourites, fetched, reply_host
 FROM posts FINAL
 WHERE ? = '' OR host = ?
 ORDER BY uri`, host, host)
@@ -231,7 +234,7 @@ ORDER BY uri`, host, host)
 		)
 		if err := rows.Scan(&m.URI, &m.Host, &m.AuthorKey, &created, &m.Language, &m.Tags, &m.Kind, &m.Source,
 			&m.MentionHosts, &sensitive, &summary, &alt, &reply, &m.Links, &m.Replies, &m.Reblogs, &m.Favourites,
-			&fetched); err != nil {
+			&fetched, &m.ReplyHost); err != nil {
 			return nil, fmt.Errorf("read post metadata: %w", err)
 		}
 		m.Created, m.Fetched = fromDB(created), fromDB(fetched)
@@ -250,5 +253,5 @@ func (s *Store) insertPostRow(b driver.Batch, p *model.Post, fetched time.Time) 
 	return b.Append(p.URI, p.Host, "", s.AuthorKey(p.Author), toDB(p.Created), p.Language, nonNil(p.Tags), p.Sensitive,
 		p.Summary != "", p.Replies, p.Reblogs, p.Favourites, s.nextVersion(),
 		postKind(p.Kind), p.Source, mentionHosts(p.Mentions), p.AltText != "", p.InReplyTo != "",
-		linkCount(p.Links), toDB(fetched))
+		linkCount(p.Links), toDB(fetched), linkHost(p.ReplyHost))
 }

@@ -79,7 +79,8 @@ func purgeClauses(p Purge) []purgeClause {
 // ALTER TABLE ... DELETE mutations as the size of p allows (its parts are
 // joined with OR, at most 128 KiB of values a mutation), and waits until
 // ClickHouse has applied them: 18.16 has no mutations_sync, so it polls
-// system.mutations. A mutation that would match nothing is not issued at
+// system.mutations. The boosts it matches (post_boosts: by URI, author,
+// host or creation time alike) go with them, uncounted. A mutation that would match nothing is not issued at
 // all, so purging authors who never had a post stored costs one count
 // query. It returns the number of posts removed. Hostile values are fine:
 // they are bound as parameters, never spliced.
@@ -114,6 +115,11 @@ func (s *Store) PurgePosts(ctx context.Context, p Purge) (int, error) {
 			return total, fmt.Errorf("purge posts: %w", err)
 		}
 		total += int(n)
+	}
+	// The boosts the same purge matches (postlinks.go): they follow their
+	// author's consent like posts, but are not counted as posts.
+	if _, err := s.purgeBoosts(ctx, p); err != nil {
+		return total, fmt.Errorf("purge posts: %w", err)
 	}
 	return total, nil
 }

@@ -48,7 +48,7 @@ func TestMigrateIdempotent(t *testing.T) {
 	require.NoError(t, r.Err())
 	r.Close()
 	require.Equal(t, []string{"authors", "block_events", "daily", "forgotten_authors", "host_states", "hosts", "installation",
-		"instances_latest", "optouts", "peer_events", "peers", "post_access", "post_cursors", "posts", "rollups",
+		"instances_latest", "optouts", "peer_events", "peers", "post_access", "post_boosts", "post_cursors", "posts", "rollups",
 		"schema_migrations", "snapshots", "submissions"}, tables)
 
 	// A second Open on the same database, through a DSN, finds it migrated.

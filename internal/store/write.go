@@ -17,7 +17,7 @@ const (
     next_due, failures, discovered_from, version, first_seen, domain,
     nodeinfo_etag, nodeinfo_last_modified, nodeinfo_fresh_until, peers_fresh_until)`
 	insertPostsSQL = `INSERT INTO posts (uri, host, author, author_key, created, language, tags, sensitive, has_summary,
-    replies, reblogs, favourites, version, kind, source, mention_hosts, has_alt_text, in_reply_to, links, fetched)`
+    replies, reblogs, favourites, version, kind, source, mention_hosts, has_alt_text, in_reply_to, links, fetched, reply_host)`
 )
 
 // InsertSnapshots writes snapshots in one INSERT, then the same rows to
