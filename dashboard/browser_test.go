@@ -213,7 +213,11 @@ func testBrowserObservatory(t *testing.T, o *observatory) {
 			tooltips: map[string]string{"registrations-by-software-chart": hostileSoftware}},
 		{name: "languages", path: "/languages", charts: 2},
 		{name: "explorer", path: "/instances?sort=host&software=mastodon", shown: []string{hostileTitle, hostileVersion}},
-		{name: "instance-hostile", path: "/instances/" + hostileHost, charts: 4, shown: []string{hostileTitle, hostileReason}},
+		{name: "explorer-filtered", path: "/instances?registrations=open&q=" + url.QueryEscape(`xss"><img src=x onerror=alert(7)>`) +
+			"&sort=peers&order=asc", shown: []string{"No instances match these filters."}},
+		{name: "explorer-sorted", path: "/instances?q=ex&registrations=open&sort=peers&order=asc&flagged=exclude",
+			shown: []string{hostileTitle, hostileVersion}},
+		{name: "instance-hostile", path: "/instances/" + hostileHost, charts: 4, shown: []string{hostileTitle, hostileReason, hostileMentioned}},
 		{name: "instance", path: "/instances/" + o.normal, charts: 3},
 		{name: "datasets", path: "/datasets"},
 		{name: "about", path: "/about"},

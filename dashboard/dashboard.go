@@ -33,9 +33,14 @@ import (
 // Store is the part of the census store the dashboard reads. The ClickHouse
 // store (*store.Store) satisfies it; tests use an in-memory fake.
 type Store interface {
-	// Instances lists one page of instances (the explorer, and the
-	// overview's largest instances).
+	// Instances lists one page of instances (the overview's largest
+	// instances).
 	Instances(ctx context.Context, q model.InstanceQuery) (model.InstancePage, error)
+	// ListInstances lists one page of the instance explorer, filtered,
+	// sorted and paged as q says, with each instance's peer and block
+	// counts. A query it rejects (a cursor of another sort, a malformed
+	// one) wraps model.ErrBadQuery.
+	ListInstances(ctx context.Context, q model.InstanceListQuery) (model.InstancePage, error)
 	// Instance returns the latest state of host and its history, oldest
 	// first. An unknown host wraps model.ErrNotFound.
 	Instance(ctx context.Context, host string) (model.Instance, []model.Snapshot, error)

@@ -1,8 +1,11 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/fedilens/fedilens/internal/model"
@@ -20,9 +23,24 @@ type fakeStore struct {
 	top       []model.Instance
 	summary   model.Summary
 	err       error
+	// listed is the last query ListInstances received; listPage is what
+	// it answers (nil: the instances of top, unfiltered, in order).
+	listed   model.InstanceListQuery
+	listPage *model.InstancePage
+	// postLinks are the links seen in each host's posts; nil makes the
+	// fake no PostLinkStore (see withPostLinks).
+	postLinks map[string][]model.PostLink
+	// lookups counts the hosts KnownInstances was asked about.
+	lookups atomic.Int64
+	// postLinksErr fails PostLinks, lookupErr KnownInstances.
+	postLinksErr, lookupErr error
 }
 
-var _ Store = (*fakeStore)(nil)
+var (
+	_ Store              = (*fakeStore)(nil)
+	_ KnownInstanceStore = (*fakeStore)(nil)
+	_ PostLinkStore      = postLinkFake{}
+)
 
 func (f *fakeStore) Instances(_ context.Context, q model.InstanceQuery) (model.InstancePage, error) {
 	if f.err != nil {
@@ -30,6 +48,46 @@ func (f *fakeStore) Instances(_ context.Context, q model.InstanceQuery) (model.I
 	}
 	top := filterFlagged(f.top, q.Flagged)
 	return model.InstancePage{Instances: top[:min(len(top), q.Limit)]}, nil
+}
+
+func (f *fakeStore) ListInstances(_ context.Context, q model.InstanceListQuery) (model.InstancePage, error) {
+	f.listed = q
+	if f.err != nil {
+		return model.InstancePage{}, f.err
+	}
+	if q.Cursor == "bad" {
+		return model.InstancePage{}, fmt.Errorf("%w: invalid cursor", model.ErrBadQuery)
+	}
+	if f.listPage != nil {
+		return *f.listPage, nil
+	}
+	top := filterFlagged(f.top, q.Flagged)
+	return model.InstancePage{Instances: top[:min(len(top), q.Limit)]}, nil
+}
+
+// KnownInstances knows the hosts of instances.
+func (f *fakeStore) KnownInstances(_ context.Context, hosts []string) (map[string]bool, error) {
+	f.lookups.Add(int64(len(hosts)))
+	if err := cmp.Or(f.err, f.lookupErr); err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	for _, h := range hosts {
+		if _, ok := f.instances[h]; ok {
+			known[h] = true
+		}
+	}
+	return known, nil
+}
+
+// postLinkFake is a fakeStore that is a PostLinkStore too.
+type postLinkFake struct{ *fakeStore }
+
+func (f postLinkFake) PostLinks(_ context.Context, host string, _ time.Time) ([]model.PostLink, error) {
+	if err := cmp.Or(f.err, f.postLinksErr); err != nil {
+		return nil, err
+	}
+	return slices.Clone(f.postLinks[host]), nil
 }
 
 func (f *fakeStore) Instance(_ context.Context, host string) (model.Instance, []model.Snapshot, error) {

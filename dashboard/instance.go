@@ -56,6 +56,9 @@ type instanceData struct {
 	PeerCount     int
 	// Blocks is the public domain-block list, when the store has it.
 	Blocks *blocksView
+	// PostLinks are the links seen in the instance's stored posts, when
+	// the store has them.
+	PostLinks *postLinksView
 	// APIPath is the instance in the API.
 	APIPath string
 	// Flags explains the sanity flags of the latest figures.
@@ -149,6 +152,13 @@ func (d *Dashboard) instance(r *http.Request) (pageResult, error) {
 			return wrap("get blocks of "+host, err)
 		})
 	}
+	var postLinks *postLinksView
+	if ps, ok := d.store.(PostLinkStore); ok {
+		g.Go(func() (err error) {
+			postLinks, err = d.postLinks(ctx, ps, host)
+			return err
+		})
+	}
 	if err := g.Wait(); err != nil {
 		return pageResult{}, err
 	}
@@ -162,6 +172,7 @@ func (d *Dashboard) instance(r *http.Request) (pageResult, error) {
 		APIPath:       "/api/v1/instances/" + url.PathEscape(in.Host),
 		Flags:         flagViews(in.Flags),
 		Stats:         d.stats != nil,
+		PostLinks:     postLinks,
 	}
 	for i := len(snapshots) - 1; i >= 0 && len(data.Snapshots) < maxHistoryRows; i-- {
 		data.Snapshots = append(data.Snapshots, snapshots[i])

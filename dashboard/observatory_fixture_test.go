@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -26,10 +27,12 @@ func TestMain(m *testing.M) { os.Exit(chtest.Main(m)) }
 
 // The ClickHouse store serves every optional part of the dashboard.
 var (
-	_ Store          = (*store.Store)(nil)
-	_ PostStatsStore = (*store.Store)(nil)
-	_ BlockStore     = (*store.Store)(nil)
-	_ ListSizeStore  = (*store.Store)(nil)
+	_ Store              = (*store.Store)(nil)
+	_ PostStatsStore     = (*store.Store)(nil)
+	_ BlockStore         = (*store.Store)(nil)
+	_ ListSizeStore      = (*store.Store)(nil)
+	_ PostLinkStore      = (*store.Store)(nil)
+	_ KnownInstanceStore = (*store.Store)(nil)
 )
 
 // The hostile strings the fixture stores through the store's real insert
@@ -44,6 +47,10 @@ const (
 	hostileSoftHost = "evilsoft.example"
 	// liarHost publishes figures that contradict themselves.
 	liarHost = "liar.example"
+	// hostileMentioned is the host of an account a hostile post mentions.
+	hostileMentioned = `<img src=x onerror=alert(5)>`
+	// unknownLinked is a host posts link to that is no known instance.
+	unknownLinked = "nowhere.example"
 )
 
 // observatory is one filled real store shared by the census pages' tests
@@ -137,6 +144,26 @@ func newObservatory(t *testing.T) *observatory {
 	}
 	require.NotEmpty(t, o.normal, "an instance seen every day")
 
+	// The hostile instance's stored posts link to the normal instance
+	// (3 mentions, a reply, 2 boosts), to a host that is no instance and
+	// to a hostile name.
+	posted := last.CrawledAt.Add(-time.Hour)
+	var posts []model.Post
+	for i, mentions := range [][]string{{"ann@" + o.normal}, {"bob@" + o.normal, "x@" + unknownLinked}, {"cy@" + o.normal},
+		{"x@" + hostileMentioned}} {
+		posts = append(posts, model.Post{URI: fmt.Sprintf("https://%s/statuses/%d", hostileHost, i), Host: hostileHost,
+			Author: "eve@" + hostileHost, Created: posted.Add(time.Duration(i) * time.Minute), Mentions: mentions})
+	}
+	posts = append(posts, model.Post{URI: "https://" + hostileHost + "/statuses/9", Host: hostileHost, Author: "eve@" + hostileHost,
+		Created: posted, InReplyTo: "https://" + o.normal + "/statuses/1", ReplyHost: o.normal})
+	require.NoError(t, st.InsertPosts(ctx, posts))
+	require.NoError(t, st.InsertBoosts(ctx, []model.Boost{
+		{URI: "https://" + hostileHost + "/boosts/1", Host: hostileHost, Author: "eve@" + hostileHost, Created: posted,
+			BoostedHost: o.normal, Source: model.SourceMastodon},
+		{URI: "https://" + hostileHost + "/boosts/2", Host: hostileHost, Author: "eve@" + hostileHost, Created: posted.Add(time.Hour),
+			BoostedHost: o.normal, Source: model.SourceMastodon},
+	}))
+
 	o.stats = stats.New(st, stats.Options{})
 	top, err := o.stats.SoftwareShare(ctx, stats.Query{})
 	require.NoError(t, err)
@@ -177,6 +204,7 @@ func TestObservatory(t *testing.T) {
 	t.Run("api links", func(t *testing.T) { testAPILinks(t, o) })
 	t.Run("figures", func(t *testing.T) { testFigures(t, o) })
 	t.Run("explorer", func(t *testing.T) { testExplorer(t, o) })
+	t.Run("post links", func(t *testing.T) { testPostLinks(t, o) })
 	t.Run("assets missing", func(t *testing.T) { testCensusAssetsMissing(t, o) })
 	t.Run("browser", func(t *testing.T) { testBrowserObservatory(t, o) })
 }

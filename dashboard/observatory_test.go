@@ -20,7 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 
-	"github.com/fedilens/fedilens/internal/model"
 	"github.com/fedilens/fedilens/internal/stats"
 )
 
@@ -266,7 +265,13 @@ func testBadParameters(t *testing.T, o *observatory) {
 		{"/registrations?include_flagged=maybe", "Invalid filter: include_flagged must be true or false."},
 		{"/languages?language=en%20gb", "Invalid filter: language must be a language tag such as en or pt-br."},
 		{"/instances/" + hostileHost + "?from=1.1.2026", "Invalid filter: from must be a date"},
-		{"/instances?sort=title", "Invalid order: sort by users or by host."},
+		{"/instances?sort=title", "Invalid order: sort by users, active, posts, peers, first_seen or host."},
+		{"/instances?order=up", "Invalid order: order must be asc or desc."},
+		{"/instances?registrations=maybe", "Invalid filter: registrations must be open or closed."},
+		{"/instances?language=en%20gb", "Invalid filter: language must be a language tag such as en or pt-br."},
+		{"/instances?q=" + strings.Repeat("x", 101), "Invalid filter: the name to look for is longer than 100 bytes."},
+		{"/instances?include_flagged=false&flagged=only", "Invalid filter: flagged contradicts include_flagged."},
+		{"/instances?include_flagged=perhaps", "Invalid filter: include_flagged must be true or false."},
 		{"/instances?software=%3Cimg%3E", "Invalid filter: software must be a program&#39;s NodeInfo name"},
 		{"/instances?flagged=everything", "Unknown filter: choose all instances, suspect figures or clean figures."},
 		{"/instances?cursor=garbage", "The page cursor is invalid."},
@@ -488,86 +493,6 @@ func testFigures(t *testing.T, o *observatory) {
 		require.Equal(t, newest.Day.Format(time.DateOnly), rows[0][0], "newest first")
 		require.Equal(t, newest.Version, rows[0][1])
 		require.Equal(t, formatOptional(newest.Accounts), rows[0][3])
-	})
-}
-
-// testExplorer pages, sorts and filters the instance explorer with a
-// small page size, comparing with the store's own listing.
-func testExplorer(t *testing.T, o *observatory) {
-	d, err := New(Options{Store: o.st, Stats: o.stats})
-	require.NoError(t, err)
-	d.listSize = 10
-	mux := http.NewServeMux()
-	d.Register(mux)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	ctx := context.Background()
-
-	// pages follows the "Next page" links from path and returns each
-	// row's host, software and flags cells.
-	pages := func(t *testing.T, path string) (hosts []string, rows [][]string) {
-		t.Helper()
-		for range 100 {
-			resp, body := get(t, srv, path)
-			require.Equal(t, http.StatusOK, resp.StatusCode, body)
-			got := tableRows(t, body, "explorer")
-			require.LessOrEqual(t, len(got), 10)
-			for _, r := range got {
-				require.Len(t, r, 9)
-				hosts = append(hosts, r[1])
-			}
-			rows = append(rows, got...)
-			m := regexp.MustCompile(`<a href="([^"]*)" rel="next">`).FindStringSubmatch(body)
-			if m == nil {
-				return hosts, rows
-			}
-			require.Contains(t, m[1], "cursor=")
-			path = html.UnescapeString(m[1])
-		}
-		t.Fatal("no last page")
-		return nil, nil
-	}
-	all, err := o.st.Instances(ctx, model.InstanceQuery{Sort: "users", Limit: 1000})
-	require.NoError(t, err)
-	var byUsers []string
-	for _, in := range all.Instances {
-		byUsers = append(byUsers, in.Host)
-	}
-	require.Greater(t, len(byUsers), 20, "several pages")
-
-	t.Run("every instance, by users", func(t *testing.T) {
-		hosts, _ := pages(t, "/instances")
-		require.Equal(t, byUsers, hosts)
-	})
-	t.Run("by host", func(t *testing.T) {
-		hosts, _ := pages(t, "/instances?sort=host")
-		require.Equal(t, len(byUsers), len(hosts))
-		require.True(t, slices.IsSorted(hosts), "%v", hosts)
-	})
-	t.Run("one software", func(t *testing.T) {
-		hosts, rows := pages(t, "/instances?software=mastodon&sort=host")
-		require.Contains(t, hosts, hostileHost)
-		for _, r := range rows {
-			require.Equal(t, "mastodon", r[2])
-		}
-		_, body := get(t, srv, "/instances?software=mastodon&sort=host")
-		mustContain(t, body, "<h1>Instances running mastodon</h1>")
-		mustContain(t, body, `<a href="/api/v1/instances?flagged=include&amp;limit=10&amp;software=mastodon&amp;sort=host">`)
-		mustContain(t, body, `<option value="host" selected>`)
-		mustContain(t, body, `<th scope="col" aria-sort="ascending">Host ▲</th>`)
-		mustContain(t, body, `<a href="/instances?software=mastodon">Users</a>`, "sorting keeps the filter")
-	})
-	t.Run("suspect figures only", func(t *testing.T) {
-		hosts, rows := pages(t, "/instances?flagged=only")
-		require.Equal(t, []string{liarHost}, hosts)
-		require.Equal(t, "active_above_total", rows[0][8])
-	})
-	t.Run("first page link", func(t *testing.T) {
-		_, body := get(t, srv, "/instances?sort=host")
-		m := regexp.MustCompile(`<a href="([^"]*)" rel="next">`).FindStringSubmatch(body)
-		require.NotNil(t, m)
-		_, body = get(t, srv, html.UnescapeString(m[1]))
-		mustContain(t, body, `<a href="/instances?sort=host">First page</a>`)
 	})
 }
 
