@@ -73,14 +73,14 @@ ORDER BY (day, version)`},
 // dailyColumns are the columns of daily, in the order rollupSelectSQL
 // produces them.
 const dailyColumns = `day, host, crawled_at, software, version, open_registrations, registration_mode,
-    users_total, users_active_month, users_active_halfyear, local_posts, flags, languages`
+    users_total, users_active_month, users_active_halfyear, local_posts, flags, languages, peer_count, block_count`
 
 // rollupSelectSQL picks each host's last snapshot of one day (the two
 // placeholders are the day's start and the next day's start). LIMIT 1 BY
 // also drops a snapshot written twice.
 const rollupSelectSQL = `
 SELECT toDate(crawled_at) AS day, host, crawled_at, software, version, open_registrations, registration_mode,
-       users_total, users_active_month, users_active_halfyear, local_posts, flags, languages
+       users_total, users_active_month, users_active_halfyear, local_posts, flags, languages, peer_count, block_count
 FROM snapshots
 WHERE crawled_at >= ? AND crawled_at < ?
 ORDER BY host, crawled_at DESC
@@ -133,6 +133,9 @@ func (s *Store) Rollup(ctx context.Context, through time.Time) (RollupStats, err
 	}
 	if len(st.Days) > 0 {
 		s.logger.Debug("rolled up days", "days", len(st.Days), "rows", st.Rows)
+	}
+	if err := s.summarizeLinks(ctx); err != nil { // links_summary.go
+		return st, fmt.Errorf("roll up days before %s: %w", closed.Format(time.DateOnly), err)
 	}
 	return st, nil
 }
@@ -368,9 +371,12 @@ const MaxCarryDays = 31
 // software String, version String, open_registrations UInt8,
 // registration_mode String, users_total, users_active_month,
 // users_active_halfyear and local_posts Nullable(Int64), languages
-// Array(String), suspect UInt8 (the snapshot has a suspect sanity flag).
+// Array(String), suspect UInt8 (the snapshot has a suspect sanity flag),
+// peer_count and block_count Nullable(Int64) (the sizes of the peer and
+// domain-block lists read, NULL when none was; links_stats.go).
 var DayRowColumns = []string{"day", "host", "software", "version", "open_registrations", "registration_mode",
-	"users_total", "users_active_month", "users_active_halfyear", "local_posts", "languages", "suspect"}
+	"users_total", "users_active_month", "users_active_halfyear", "local_posts", "languages", "suspect",
+	"peer_count", "block_count"}
 
 // DayRows is the input of every statistic over time: one row per (day,
 // host) with the host's last snapshot of that day, from daily for the days

@@ -75,8 +75,9 @@ ORDER BY (host_id, domain, at)`},
 )
 
 const (
-	insertHostsSQL      = `INSERT INTO hosts (id, host)`
-	insertPeerEventsSQL = `INSERT INTO peer_events (host_id, peer_id, at, present)`
+	insertHostsSQL            = `INSERT INTO hosts (id, host)`
+	insertPeerEventsSQL       = `INSERT INTO peer_events (host_id, peer_id, at, present)`
+	insertPeerEventsByPeerSQL = `INSERT INTO peer_events_by_peer (peer_id, host_id, at, present)`
 	// idChunk bounds the ids of one IN list, well below max_query_size.
 	idChunk = 2_000
 	// eventBatch is how many events one INSERT carries at most.
@@ -218,8 +219,25 @@ type peerEvent struct {
 	present    uint8
 }
 
-func (s *Store) insertPeerEvents(ctx context.Context, events []peerEvent) error {
+func (s *Store) insertPeerEvents(ctx context.Context, events []peerEvent, byPeer bool) error {
 	for chunk := range slices.Chunk(events, eventBatch) {
+		// The copy ordered by the listed host first (in-degrees read it),
+		// then peer_events, which the next crawl's differences are taken
+		// against: a crash between the two at worst leaves an event in the
+		// copy that the next crawl writes again with a later time, which
+		// changes no current state. (Written here rather than by a
+		// materialized view, which the cluster mode cannot create.)
+		// byPeer is false for the conversion of the old peers table, which
+		// runs before the copy exists (migration 41 copies what it wrote).
+		if byPeer {
+			err := s.insert(ctx, insertPeerEventsByPeerSQL, len(chunk), func(b driver.Batch, i int) error {
+				e := &chunk[i]
+				return b.Append(e.peer, e.host, e.at, e.present)
+			})
+			if err != nil {
+				return fmt.Errorf("insert %d peer events by peer: %w", len(chunk), err)
+			}
+		}
 		err := s.insert(ctx, insertPeerEventsSQL, len(chunk), func(b driver.Batch, i int) error {
 			e := &chunk[i]
 			return b.Append(e.host, e.peer, e.at, e.present)
@@ -377,7 +395,7 @@ func (s *Store) InsertPeers(ctx context.Context, lists []model.Peers) error {
 	if err := s.writeHosts(ctx, names); err != nil {
 		return fmt.Errorf("insert %d peer lists: %w", len(lists), err)
 	}
-	if err := s.insertPeerEvents(ctx, events); err != nil {
+	if err := s.insertPeerEvents(ctx, events, true); err != nil {
 		return fmt.Errorf("insert %d peer lists: %w", len(lists), err)
 	}
 	return nil
@@ -400,7 +418,7 @@ func (s *Store) convertPeers(ctx context.Context) error {
 		if len(events) == 0 || (!force && len(events) < eventBatch) {
 			return nil
 		}
-		if err := s.insertPeerEvents(ctx, events); err != nil {
+		if err := s.insertPeerEvents(ctx, events, false); err != nil {
 			return err
 		}
 		events = events[:0]

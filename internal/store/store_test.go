@@ -47,9 +47,11 @@ func TestMigrateIdempotent(t *testing.T) {
 	}
 	require.NoError(t, r.Err())
 	r.Close()
-	require.Equal(t, []string{"authors", "block_events", "daily", "forgotten_authors", "host_states", "hosts", "installation",
-		"instances_latest", "optouts", "peer_events", "peers", "post_access", "post_boosts", "post_cursors", "posts", "rollups",
-		"schema_migrations", "snapshots", "submissions"}, tables)
+	require.Equal(t, []string{"authors", "block_events", "blocked_top", "daily", "forgotten_authors", "host_states", "hosts",
+		"in_degree_hist", "in_degree_top", "installation",
+		"instances_latest", "link_summaries", "optouts", "peer_events", "peer_events_by_peer", "peers", "post_access",
+		"post_boosts", "post_cursors", "posts", "reasons_top", "rollups",
+		"schema_migrations", "snapshots", "submissions", "watch_daily"}, tables)
 
 	// A second Open on the same database, through a DSN, finds it migrated.
 	s2, err := store.Open(ctx, store.Options{Addr: "clickhouse://" + chtest.Addr() + "/" + s.Database()})
