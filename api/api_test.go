@@ -385,6 +385,14 @@ func (f failingSource) ReadQuery(context.Context, string, ...any) (driver.Rows, 
 	return nil, f.err
 }
 
+func (f failingSource) DayGroups(context.Context, store.GroupQuery) (store.AggRows, error) {
+	return store.AggRows{}, f.err
+}
+
+func (f failingSource) HostRuns(context.Context, store.DayFilter, store.AggSource) (store.AggRows, error) {
+	return store.AggRows{}, f.err
+}
+
 // peersFailing fails only Peers, after Instance succeeded.
 type peersFailing struct{ *fakeStore }
 

@@ -32,32 +32,35 @@ const (
 	evReturn
 )
 
-// growthSQL lists the events per (kind, day): each host's days seen
-// (as day numbers, sorted; a day twice, from daily rows not merged yet,
-// is a gap of 0 and changes nothing) give its first day (new), the days
-// after which it went unseen for DeadAfter days or more (dead; the day
-// after the last day with data stands for the next day seen after the
-// last one) and the days it came back after such a gap (returning).
-// The lambdas take the previous and next days as arrays of their own:
-// a lambda that indexes the captured array copies it for every element,
-// which is quadratic in the days. %[1]s is the day rows, %[2]d
-// DeadAfter, %[3]s the last day with data.
+// growthSQL lists the events per (kind, day) from each host's runs of
+// consecutive days seen (store.HostRuns, as day numbers): its first day
+// (new), the run ends followed by DeadAfter unseen days or more (dead;
+// the day after the last day with data stands for the next day seen
+// after the last run) and the run starts after such a gap (returning).
+// Within a run the days are one apart, which is never a death, so the
+// runs give the same events as the days themselves; runs of one host do
+// not overlap, so their sorted starts and sorted ends pair up, and a run
+// twice (a day twice, from daily rows not merged yet) is a gap of 0 and
+// changes nothing. The lambdas take the previous end and the next start
+// as arrays of their own: a lambda that indexes the captured array copies
+// it for every element, which is quadratic in the runs. %[1]s is the
+// runs, %[2]d DeadAfter, %[3]s the last day with data.
 const growthSQL = `
 SELECT tupleElement(e, 1) AS kind, tupleElement(e, 2) AS d, toInt64(count())
 FROM (
-    SELECT days,
-           arrayPopBack(arrayPushFront(days, toUInt32(0))) AS prev,
-           arrayPopFront(arrayPushBack(days, toUInt32(toRelativeDayNum(toDate('%[3]s')) + 1))) AS next
+    SELECT firsts, lasts,
+           arrayPopBack(arrayPushFront(lasts, toInt64(0))) AS prev,
+           arrayPopFront(arrayPushBack(firsts, toInt64(toRelativeDayNum(toDate('%[3]s'))) + 1)) AS next
     FROM (
-        SELECT arraySort(groupArray(toRelativeDayNum(day))) AS days
+        SELECT arraySort(groupArray(run_first)) AS firsts, arraySort(groupArray(run_last)) AS lasts
         FROM (%[1]s)
         GROUP BY host
     )
 )
 ARRAY JOIN arrayConcat(
-    [tuple(toUInt8(0), days[1])],
-    arrayMap(x -> tuple(toUInt8(1), x), arrayFilter((x, n) -> toInt64(n) - toInt64(x) > %[2]d, days, next)),
-    arrayMap(x -> tuple(toUInt8(2), x), arrayFilter((x, p) -> p > 0 AND toInt64(x) - toInt64(p) > %[2]d, days, prev))
+    [tuple(toUInt8(0), firsts[1])],
+    arrayMap(x -> tuple(toUInt8(1), x), arrayFilter((x, n) -> n - x > %[2]d, lasts, next)),
+    arrayMap(x -> tuple(toUInt8(2), x), arrayFilter((x, p) -> p > 0 AND x - p > %[2]d, firsts, prev))
 ) AS e
 GROUP BY kind, d`
 
@@ -71,27 +74,26 @@ func (s *Stats) Growth(ctx context.Context, q Query) ([]GrowthPoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := q.filter()
-	f.From = time.Time{}
-	rows, err := s.dayRows(ctx, f, what, "day", "host")
+	runs, err := s.src.HostRuns(ctx, q.filter(), s.aggSource())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("compute %s: %w", what, err)
 	}
-	if rows.Last.IsZero() {
+	s.log.Debug("statistic source", "what", what, "aggregated", runs.Aggregated)
+	if runs.Last.IsZero() {
 		return []GrowthPoint{}, nil
 	}
-	end := atDay(q, rows)
+	end := atDay(q, runs.Last)
 	byPeriod := map[time.Time]*GrowthPoint{}
-	err = s.query(ctx, what, fmt.Sprintf(growthSQL, rows.SQL, s.opts.DeadAfter, end.Format(time.DateOnly)), func(r driver.Rows) error {
+	err = s.query(ctx, what, fmt.Sprintf(growthSQL, runs.SQL, s.opts.DeadAfter, end.Format(time.DateOnly)), func(r driver.Rows) error {
 		var (
 			kind uint8
-			dn   uint32
+			dn   int64
 			n    int64
 		)
 		if err := r.Scan(&kind, &dn, &n); err != nil {
 			return err
 		}
-		d := time.Unix(int64(dn)*86400, 0).UTC()
+		d := time.Unix(dn*86400, 0).UTC()
 		if !q.From.IsZero() && d.Before(day(q.From)) {
 			return nil
 		}

@@ -513,7 +513,7 @@ func (s *Stats) linkRows(ctx context.Context, q Query, what string, cols ...stri
 	if err != nil {
 		return time.Time{}, store.DayRows{}, fmt.Errorf("compute %s: %w", what, err)
 	}
-	return atDay(q, rows), rows, nil
+	return atDay(q, rows.Last), rows, nil
 }
 
 // summary returns the in-degree summary of day at with up to top hosts,

@@ -5,10 +5,18 @@
 // (day, host) with the host's last snapshot of the day, read from the
 // daily rollup for closed days and from the live snapshots after it.
 //
-// Every statistic is one SQL pass over those rows that aggregates per day
-// (and per software, version or language); choosing the day that stands
-// for a week or a month, and computing percentiles from sorted values, is
-// done here in Go over at most a few thousand rows. A host counts on a day
+// Statistics at a date read that day's rows. Statistics over time read
+// what the store keeps per day instead (store.DayGroups: instances and
+// sums per day and key; store.HostRuns: each host's spans of consecutive
+// days, for growth), which the store answers from its per-day aggregate
+// tables for the rolled-up days, a few thousand rows for a year, and
+// from DayRows where the aggregates cannot answer exactly; the result is
+// the same either way.
+//
+// Every statistic is one SQL pass that aggregates per day (and per
+// software, version or language); choosing the day that stands for a
+// week or a month, and computing percentiles from sorted values, is done
+// here in Go over at most a few thousand rows. A host counts on a day
 // when it answered that day. Suspect figures (internal/sanity) and
 // opted-out hosts are left out unless Query.IncludeFlagged; every figure
 // can be filtered by software, language and time range.
@@ -30,6 +38,8 @@ import (
 // Source is what the statistics read: *store.Store.
 type Source interface {
 	DayRows(ctx context.Context, f store.DayFilter, cols ...string) (store.DayRows, error)
+	DayGroups(ctx context.Context, q store.GroupQuery) (store.AggRows, error)
+	HostRuns(ctx context.Context, f store.DayFilter, src store.AggSource) (store.AggRows, error)
 	ReadQuery(ctx context.Context, query string, args ...any) (driver.Rows, error)
 }
 
@@ -77,6 +87,10 @@ type Options struct {
 	DeadAfter int
 	// Logger receives query timings at debug level. Nil discards them.
 	Logger *slog.Logger
+	// DayRowsOnly computes the statistics over time from the day rows
+	// even where the store's per-day aggregates could answer: the same
+	// figures, slower. For comparisons and benchmarks.
+	DayRowsOnly bool
 }
 
 // Stats computes the statistics. It is safe for concurrent use.
@@ -141,10 +155,10 @@ func day(t time.Time) time.Time {
 }
 
 // atDay is the day a statistic at a date reads (store.DayFilter.At): To's
-// day, or the latest day with data when To is zero or later.
-func atDay(q Query, rows store.DayRows) time.Time {
-	if q.To.IsZero() || (!rows.Last.IsZero() && day(q.To).After(rows.Last)) {
-		return rows.Last
+// day, or the latest day with data (last) when To is zero or later.
+func atDay(q Query, last time.Time) time.Time {
+	if q.To.IsZero() || (!last.IsZero() && day(q.To).After(last)) {
+		return last
 	}
 	return day(q.To)
 }
@@ -167,6 +181,24 @@ func (s *Stats) query(ctx context.Context, what, sql string, scan func(r driver.
 	}
 	s.log.Debug("statistic computed", "what", what, "took", time.Since(began))
 	return nil
+}
+
+// aggSource is where the statistics over time ask the store to read.
+func (s *Stats) aggSource() store.AggSource {
+	if s.opts.DayRowsOnly {
+		return store.AggDayRows
+	}
+	return store.AggAuto
+}
+
+// dayGroups returns the day groups of q's filter by keys, with measures.
+func (s *Stats) dayGroups(ctx context.Context, q Query, what string, by []string, measures ...string) (store.AggRows, error) {
+	rows, err := s.src.DayGroups(ctx, store.GroupQuery{Filter: q.filter(), By: by, Measures: measures, Source: s.aggSource()})
+	if err != nil {
+		return store.AggRows{}, fmt.Errorf("compute %s: %w", what, err)
+	}
+	s.log.Debug("statistic source", "what", what, "aggregated", rows.Aggregated)
+	return rows, nil
 }
 
 // dayRows returns the day rows of f with the columns cols.

@@ -101,12 +101,16 @@ type RollupStats struct {
 	Days []time.Time
 	// Rows is the number of daily rows written.
 	Rows uint64
+	// Aggregates is what SyncAggregates did after the days were rolled up.
+	Aggregates AggregateStats
 }
 
 // Rollup writes the daily rows of every closed day (UTC days before
 // through's day) that is not rolled up yet or that got a snapshot after it
 // was, oldest first. It is idempotent and cheap when nothing is due: it
 // reads the small rollups log and the snapshots since the last day done.
+// After the days it brings the per-day aggregates in line with daily
+// (SyncAggregates), so that statistics over time read them.
 //
 // A day is redone by deleting its rows (an ALTER TABLE ... DELETE
 // mutation, waited for) and inserting them again. A crash between the
@@ -130,6 +134,10 @@ func (s *Store) Rollup(ctx context.Context, through time.Time) (RollupStats, err
 		}
 		st.Days = append(st.Days, d.day)
 		st.Rows += n
+	}
+	// The per-day aggregates follow daily (aggregates.go).
+	if st.Aggregates, err = s.SyncAggregates(ctx); err != nil {
+		return st, fmt.Errorf("roll up days before %s: %w", closed.Format(time.DateOnly), err)
 	}
 	if len(st.Days) > 0 {
 		s.logger.Debug("rolled up days", "days", len(st.Days), "rows", st.Rows)

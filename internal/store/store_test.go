@@ -47,8 +47,8 @@ func TestMigrateIdempotent(t *testing.T) {
 	}
 	require.NoError(t, r.Err())
 	r.Close()
-	require.Equal(t, []string{"authors", "block_events", "blocked_top", "daily", "forgotten_authors", "host_states", "hosts",
-		"in_degree_hist", "in_degree_top", "installation",
+	require.Equal(t, []string{"agg_log", "authors", "block_events", "blocked_top", "daily", "daily_agg", "daily_agg_versions",
+		"forgotten_authors", "host_runs", "host_states", "hosts", "in_degree_hist", "in_degree_top", "installation",
 		"instances_latest", "link_summaries", "optouts", "peer_events", "peer_events_by_peer", "peers", "post_access",
 		"post_boosts", "post_cursors", "posts", "reasons_top", "rollups",
 		"schema_migrations", "snapshots", "submissions", "watch_daily"}, tables)
