@@ -324,7 +324,7 @@ func median(ds []time.Duration) time.Duration {
 
 // overview times the dashboard's overview page as this tree serves it.
 func (b *bench) overview(ctx context.Context, res *results) error {
-	d, err := dashboard.New(dashboard.Options{Store: b.st, Version: "bench"})
+	d, err := dashboard.New(dashboard.Options{Store: b.st, Stats: stats.New(b.st, stats.Options{}), Version: "bench"})
 	if err != nil {
 		return fmt.Errorf("building the dashboard: %w", err)
 	}
