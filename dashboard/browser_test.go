@@ -166,6 +166,9 @@ type browserPage struct {
 	// tooltips maps a chart to a remote label whose tooltip is opened:
 	// echarts builds tooltips with innerHTML.
 	tooltips map[string]string
+	// nodeTips maps a graph chart to a node (its host) whose tooltip is
+	// opened and a remote string it must show as text.
+	nodeTips map[string][2]string
 }
 
 // showTip opens the tooltip of the category whose label contains needle
@@ -176,6 +179,15 @@ const showTip = `((id, needle) => {
 	const opt = chart.getOption();
 	const axis = [].concat(opt.yAxis || [], opt.xAxis || []).find(a => a.type === "category");
 	const i = axis.data.findIndex(v => String(v).includes(needle));
+	if (i >= 0) chart.dispatchAction({type: "showTip", seriesIndex: 0, dataIndex: i});
+	return i >= 0;
+})`
+
+// showNodeTip opens the tooltip of the graph node named node in chart
+// id; it reports whether there is one.
+const showNodeTip = `((id, node) => {
+	const chart = echarts.getInstanceByDom(document.getElementById(id));
+	const i = chart.getOption().series[0].data.findIndex(d => d.name === node);
 	if (i >= 0) chart.dispatchAction({type: "showTip", seriesIndex: 0, dataIndex: i});
 	return i >= 0;
 })`
@@ -219,6 +231,11 @@ func testBrowserObservatory(t *testing.T, o *observatory) {
 			shown: []string{hostileTitle, hostileVersion}},
 		{name: "instance-hostile", path: "/instances/" + hostileHost, charts: 4, shown: []string{hostileTitle, hostileReason, hostileMentioned}},
 		{name: "instance", path: "/instances/" + o.normal, charts: 3},
+		{name: "graph", path: "/graph", charts: 1},
+		{name: "graph-around", path: "/graph?around=" + hostileHost + "&size=users", charts: 1, inTables: []string{hostileSoftware},
+			nodeTips: map[string][2]string{"graph-chart": {hostileSoftHost, hostileSoftware}}},
+		{name: "blocks", path: "/blocks", charts: 10, inTables: []string{hostileReason, hostileSoftware},
+			tooltips: map[string]string{"block-reasons-chart": hostileReason, "threads-software-a-chart": hostileSoftware}},
 		{name: "datasets", path: "/datasets"},
 		{name: "about", path: "/about"},
 		{name: "posts", path: "/posts", charts: 1},
@@ -274,6 +291,19 @@ func testBrowserObservatory(t *testing.T, o *observatory) {
 					_, err = chromedp.Run(pctx, chromedp.Poll[bool](tipShows+"(..."+string(js)+")", chromedp.WithPollingInterval(20*time.Millisecond)))
 					cancel()
 					require.NoError(t, err, "the tooltip of %s shows the label as text", id)
+				}
+				for id, tip := range p.nodeTips {
+					node, err := json.Marshal([]string{id, tip[0]})
+					require.NoError(t, err)
+					found, err := chromedp.Run(tctx, chromedp.Evaluate[bool](showNodeTip+"(..."+string(node)+")"))
+					require.NoError(t, err)
+					require.True(t, found, "graph %s has a node %q", id, tip[0])
+					shows, err := json.Marshal([]string{id, tip[1]})
+					require.NoError(t, err)
+					pctx, cancel := context.WithTimeout(tctx, 5*time.Second)
+					_, err = chromedp.Run(pctx, chromedp.Poll[bool](tipShows+"(..."+string(shows)+")", chromedp.WithPollingInterval(20*time.Millisecond)))
+					cancel()
+					require.NoError(t, err, "the tooltip of node %s shows %q as text", tip[0], tip[1])
 				}
 				images, err := chromedp.Run(tctx, chromedp.Evaluate[int](`document.querySelectorAll("img").length`))
 				require.NoError(t, err)

@@ -1,11 +1,10 @@
 package dashboard
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/fedilens/fedilens/internal/model"
 	"github.com/fedilens/fedilens/internal/stats"
@@ -45,13 +44,11 @@ type softwareData struct {
 // version charts here instead of filtering the share charts, which
 // always compare every software (under the other filters).
 func (d *Dashboard) softwarePage(r *http.Request) (pageResult, error) {
-	if d.stats == nil {
-		return pageResult{}, errNoStats
-	}
-	q, err := parseStatsQuery(r)
+	l, err := d.statsLoader(r)
 	if err != nil {
 		return pageResult{}, err
 	}
+	q := l.q
 	chosen := q.Software
 	data := softwareData{Form: newFilterForm("/software", q, true)}
 	if len(chosen) > versionSoftwares {
@@ -66,26 +63,18 @@ func (d *Dashboard) softwarePage(r *http.Request) (pageResult, error) {
 		vShares  = make([]stats.Shares, len(chosen))
 		vOver    = make([][]stats.Shares, len(chosen))
 	)
-	g, ctx := errgroup.WithContext(r.Context())
-	g.Go(func() (err error) {
-		shares, err = d.stats.SoftwareShare(ctx, all)
-		return statsError("get software share", err)
-	})
-	g.Go(func() (err error) {
-		overTime, err = d.stats.SoftwareShareOverTime(ctx, all)
-		return statsError("get software share over time", err)
-	})
+	la := l.with(all)
+	load(la, &shares, "get software share", d.stats.SoftwareShare)
+	load(la, &overTime, "get software share over time", d.stats.SoftwareShareOverTime)
 	for i, sw := range chosen {
-		g.Go(func() (err error) {
-			vShares[i], err = d.stats.VersionShare(ctx, all, sw)
-			return statsError("get version share of "+sw, err)
+		load(la, &vShares[i], "get version share of "+sw, func(ctx context.Context, q stats.Query) (stats.Shares, error) {
+			return d.stats.VersionShare(ctx, q, sw)
 		})
-		g.Go(func() (err error) {
-			vOver[i], err = d.stats.VersionShareOverTime(ctx, all, sw)
-			return statsError("get version share over time of "+sw, err)
+		load(la, &vOver[i], "get version share over time of "+sw, func(ctx context.Context, q stats.Query) ([]stats.Shares, error) {
+			return d.stats.VersionShareOverTime(ctx, q, sw)
 		})
 	}
-	if err := g.Wait(); err != nil {
+	if err := l.wait(); err != nil {
 		return pageResult{}, err
 	}
 
@@ -165,27 +154,18 @@ type registrationsData struct {
 // registrationsPage is open versus closed registrations, over time and
 // by software.
 func (d *Dashboard) registrationsPage(r *http.Request) (pageResult, error) {
-	if d.stats == nil {
-		return pageResult{}, errNoStats
-	}
-	q, err := parseStatsQuery(r)
+	l, err := d.statsLoader(r)
 	if err != nil {
 		return pageResult{}, err
 	}
+	q := l.q
 	var (
 		pts []stats.RegistrationsPoint
 		by  stats.RegistrationsAt
 	)
-	g, ctx := errgroup.WithContext(r.Context())
-	g.Go(func() (err error) {
-		pts, err = d.stats.Registrations(ctx, q)
-		return statsError("get registrations", err)
-	})
-	g.Go(func() (err error) {
-		by, err = d.stats.RegistrationsBySoftware(ctx, q)
-		return statsError("get registrations by software", err)
-	})
-	if err := g.Wait(); err != nil {
+	load(l, &pts, "get registrations", d.stats.Registrations)
+	load(l, &by, "get registrations by software", d.stats.RegistrationsBySoftware)
+	if err := l.wait(); err != nil {
 		return pageResult{}, err
 	}
 	data := registrationsData{Form: newFilterForm("/registrations", q, true)}
@@ -268,16 +248,15 @@ type languagesData struct {
 // languagesPage is the languages instances list in their instance
 // document, with links that filter the overview by one of them.
 func (d *Dashboard) languagesPage(r *http.Request) (pageResult, error) {
-	if d.stats == nil {
-		return pageResult{}, errNoStats
-	}
-	q, err := parseStatsQuery(r)
+	l, err := d.statsLoader(r)
 	if err != nil {
 		return pageResult{}, err
 	}
-	langs, err := d.stats.Languages(r.Context(), q)
-	if err != nil {
-		return pageResult{}, statsError("get languages", err)
+	q := l.q
+	var langs stats.Shares
+	load(l, &langs, "get languages", d.stats.Languages)
+	if err := l.wait(); err != nil {
+		return pageResult{}, err
 	}
 	data := languagesData{Form: newFilterForm("/languages", q, false)}
 	data.Languages, err = d.shareFigure(langs, shareSpec{

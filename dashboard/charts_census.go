@@ -69,6 +69,9 @@ func lineData(values []*int64) []opts.LineData {
 type barSeries struct {
 	name   string
 	values []int64
+	// color fixes the series' colour ("" for the palette's), where the
+	// colour carries meaning (a block's severity).
+	color string
 }
 
 // barsChart draws several series over the same labels: side by side, or
@@ -100,6 +103,9 @@ func barsChart(id, title string, labels []string, horizontal, stack bool, series
 		var so []charts.SeriesOpts
 		if stack {
 			so = append(so, charts.WithBarChartOpts(opts.BarChart{Stack: "total"}))
+		}
+		if s.color != "" {
+			so = append(so, charts.WithItemStyleOpts(opts.ItemStyle{Color: s.color}))
 		}
 		bar.AddSeries(s.name, data, so...)
 	}

@@ -1,7 +1,8 @@
 // Package dashboard serves fedilens's human-facing pages: the census
 // overview, software and versions, registrations and languages with
 // go-echarts charts over the observatory's statistics (internal/stats),
-// the instance explorer and one page per instance, the posts page, a
+// the instance explorer and one page per instance, the federation graph
+// (/graph) and the blocks and federation page (/blocks), the posts page, a
 // search page that works without JavaScript, the datasets page, and an
 // about page that tells administrators what is crawled and how to opt out.
 //
@@ -66,11 +67,16 @@ type Options struct {
 	// enabled, for deployments without the post index.
 	Search Searcher
 	// Stats answers the census pages (the overview, software and
-	// versions, registrations, languages) and the instances' daily
+	// versions, registrations, languages, and /blocks when it also has
+	// the link statistics, LinkStats) and the instances' daily
 	// history: *stats.Stats over the same store. Nil makes those pages say
 	// that statistics are not available, and the instance pages show
 	// their snapshots only.
 	Stats Stats
+	// Graph answers /graph, the federation graph, and gives the instance
+	// pages their link to it: *graph.Graphs over the same statistics. Nil
+	// makes /graph say that the graph is not available.
+	Graph Graphs
 	// Logger receives internal errors with their detail (visitors only see
 	// a generic page). Nil discards.
 	Logger *slog.Logger
@@ -98,6 +104,7 @@ type Dashboard struct {
 	store  Store
 	search Searcher
 	stats  Stats
+	graph  Graphs
 	log    *slog.Logger
 	opts   Options
 	pages  map[string]*template.Template
@@ -146,6 +153,7 @@ func newDashboard(opts Options, assetFS fs.FS) (*Dashboard, error) {
 		store:       opts.Store,
 		search:      opts.Search,
 		stats:       opts.Stats,
+		graph:       opts.Graph,
 		log:         logger,
 		opts:        opts,
 		pages:       pages,
@@ -164,6 +172,8 @@ func (d *Dashboard) Register(mux *http.ServeMux) {
 	d.registerCensus(mux)
 	d.registerSearch(mux)
 	d.registerPostStats(mux)
+	mux.Handle("GET /graph", d.page(d.graphPage))
+	mux.Handle("GET /blocks", d.page(d.blocksPage))
 	mux.Handle("GET /about", d.page(d.about))
 	mux.Handle("GET /assets/{name}", securityHeaders(http.HandlerFunc(d.serveAsset)))
 }

@@ -61,6 +61,9 @@ type instanceData struct {
 	PostLinks *postLinksView
 	// APIPath is the instance in the API.
 	APIPath string
+	// GraphPath is the federation graph around the instance, "" without
+	// the graph.
+	GraphPath string
 	// Flags explains the sanity flags of the latest figures.
 	Flags []flagView
 }
@@ -173,6 +176,9 @@ func (d *Dashboard) instance(r *http.Request) (pageResult, error) {
 		Flags:         flagViews(in.Flags),
 		Stats:         d.stats != nil,
 		PostLinks:     postLinks,
+	}
+	if d.graph != nil {
+		data.GraphPath = aroundPath(in.Host, sizeByDegree)
 	}
 	for i := len(snapshots) - 1; i >= 0 && len(data.Snapshots) < maxHistoryRows; i-- {
 		data.Snapshots = append(data.Snapshots, snapshots[i])

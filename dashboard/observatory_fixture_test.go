@@ -16,6 +16,7 @@ import (
 
 	"github.com/fedilens/fedilens/internal/chtest"
 	"github.com/fedilens/fedilens/internal/fedisim"
+	"github.com/fedilens/fedilens/internal/graph"
 	"github.com/fedilens/fedilens/internal/model"
 	"github.com/fedilens/fedilens/internal/observtest"
 	"github.com/fedilens/fedilens/internal/sanity"
@@ -60,7 +61,9 @@ const (
 type observatory struct {
 	st    *store.Store
 	stats *stats.Stats
-	srv   *httptest.Server
+	// graphs lays out the federation graph the dashboard serves.
+	graphs *graph.Graphs
+	srv    *httptest.Server
 	// days are the history's dates, oldest first.
 	days []time.Time
 	// normal is a simulated instance with a history of several days.
@@ -122,9 +125,6 @@ func newObservatory(t *testing.T) *observatory {
 			{Domain: "threads.net", Severity: model.SeveritySuspend, Reason: hostileReason, Source: model.BlockSourceMastodon},
 			{Domain: "spam*.example", Severity: model.SeverityLimit, Source: model.BlockSourceMastodon},
 		}}}))
-	_, err := st.Rollup(ctx, last.Date.AddDate(0, 0, 1))
-	require.NoError(t, err)
-
 	// A normal instance: the seed with the most days in the history.
 	seen := map[string]int{}
 	for _, d := range h.Days {
@@ -143,6 +143,15 @@ func newObservatory(t *testing.T) *observatory {
 		}
 	}
 	require.NotEmpty(t, o.normal, "an instance seen every day")
+
+	// The hostile instances' peer lists: the federation graph around
+	// them shows the hostile software.
+	require.NoError(t, st.InsertPeers(ctx, []model.Peers{
+		{Host: hostileHost, CrawledAt: last.CrawledAt.Add(time.Hour), Peers: sortedHosts(hostileSoftHost, o.normal)},
+		{Host: hostileSoftHost, CrawledAt: last.CrawledAt.Add(time.Hour), Peers: []string{hostileHost}},
+	}))
+	_, err := st.Rollup(ctx, last.Date.AddDate(0, 0, 1))
+	require.NoError(t, err)
 
 	// The hostile instance's stored posts link to the normal instance
 	// (3 mentions, a reply, 2 boosts), to a host that is no instance and
@@ -170,8 +179,9 @@ func newObservatory(t *testing.T) *observatory {
 	require.NotEmpty(t, top.Shares)
 	o.software = top.Shares[0].Key
 
+	o.graphs = graph.New(o.stats, graph.Options{})
 	d, err := New(Options{
-		Store: st, Stats: o.stats, Search: &fakeSearch{},
+		Store: st, Stats: o.stats, Search: &fakeSearch{}, Graph: o.graphs,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Version: "v9.8.7", Contact: testContact, UserAgent: testUserAgent,
 	})
@@ -183,6 +193,12 @@ func newObservatory(t *testing.T) *observatory {
 	t.Cleanup(o.srv.Close)
 	t.Logf("observatory: %d days, %d hosts, filled in %s", len(o.days), len(hosts)+3, time.Since(began).Round(time.Millisecond))
 	return o
+}
+
+// sortedHosts is a peer list as the store keeps one: sorted.
+func sortedHosts(hosts ...string) []string {
+	slices.Sort(hosts)
+	return hosts
 }
 
 // day is the i-th day of the history as a query parameter (negative
@@ -206,5 +222,7 @@ func TestObservatory(t *testing.T) {
 	t.Run("explorer", func(t *testing.T) { testExplorer(t, o) })
 	t.Run("post links", func(t *testing.T) { testPostLinks(t, o) })
 	t.Run("assets missing", func(t *testing.T) { testCensusAssetsMissing(t, o) })
+	t.Run("graph", func(t *testing.T) { testGraphPage(t, o) })
+	t.Run("blocks", func(t *testing.T) { testBlocksPage(t, o) })
 	t.Run("browser", func(t *testing.T) { testBrowserObservatory(t, o) })
 }

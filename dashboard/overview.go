@@ -1,13 +1,12 @@
 package dashboard
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/fedilens/fedilens/internal/model"
 	"github.com/fedilens/fedilens/internal/stats"
@@ -51,13 +50,11 @@ type overviewData struct {
 
 // overview is the census at a glance, over the filters in the URL.
 func (d *Dashboard) overview(r *http.Request) (pageResult, error) {
-	if d.stats == nil {
-		return pageResult{}, errNoStats
-	}
-	q, err := parseStatsQuery(r)
+	l, err := d.statsLoader(r)
 	if err != nil {
 		return pageResult{}, err
 	}
+	q := l.q
 	var (
 		totals  []stats.TotalsPoint
 		growth  []stats.GrowthPoint
@@ -67,32 +64,17 @@ func (d *Dashboard) overview(r *http.Request) (pageResult, error) {
 		top     model.InstancePage
 	)
 	topQuery := topInstancesQuery(q)
-	g, ctx := errgroup.WithContext(r.Context())
-	g.Go(func() (err error) {
-		totals, err = d.stats.Totals(ctx, q)
-		return statsError("get totals", err)
+	load(l, &totals, "get totals", d.stats.Totals)
+	load(l, &growth, "get growth", d.stats.Growth)
+	load(l, &shares, "get software share", d.stats.SoftwareShare)
+	load(l, &sizes, "get size distribution", d.stats.Sizes)
+	load(l, &summary, "get summary", func(ctx context.Context, _ stats.Query) (model.Summary, error) {
+		return d.store.Summary(ctx)
 	})
-	g.Go(func() (err error) {
-		growth, err = d.stats.Growth(ctx, q)
-		return statsError("get growth", err)
+	load(l, &top, "list top instances", func(ctx context.Context, _ stats.Query) (model.InstancePage, error) {
+		return d.store.Instances(ctx, topQuery)
 	})
-	g.Go(func() (err error) {
-		shares, err = d.stats.SoftwareShare(ctx, q)
-		return statsError("get software share", err)
-	})
-	g.Go(func() (err error) {
-		sizes, err = d.stats.Sizes(ctx, q)
-		return statsError("get size distribution", err)
-	})
-	g.Go(func() (err error) {
-		summary, err = d.store.Summary(ctx)
-		return wrap("get summary", err)
-	})
-	g.Go(func() (err error) {
-		top, err = d.store.Instances(ctx, topQuery)
-		return wrap("list top instances", err)
-	})
-	if err := g.Wait(); err != nil {
+	if err := l.wait(); err != nil {
 		return pageResult{}, err
 	}
 

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"cmp"
 	"context"
+	"net/url"
 	"slices"
 	"time"
 
@@ -41,6 +42,8 @@ type postLinksView struct {
 	Entries []postLinkView
 	// Total is the number of links (host and kind) before the bound.
 	Total int
+	// APIPath is the links in the API.
+	APIPath string
 }
 
 type postLinkView struct {
@@ -68,7 +71,7 @@ func (d *Dashboard) postLinks(ctx context.Context, ps PostLinkStore, host string
 	slices.SortFunc(links, func(a, b model.PostLink) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Target, b.Target), cmp.Compare(a.Kind, b.Kind))
 	})
-	v := &postLinksView{Total: len(links)}
+	v := &postLinksView{Total: len(links), APIPath: "/api/v1/instances/" + url.PathEscape(host) + "/post-links"}
 	links = links[:min(len(links), maxPostLinksShown)]
 	known, err := d.knownInstances(ctx, links)
 	if err != nil {

@@ -24,7 +24,7 @@ var templateFiles embed.FS
 // pageNames are the page templates; each defines "title" and "content"
 // for templates/layout.html.
 var pageNames = []string{"overview", "instance", "search", "about", "error", "instances", "posts",
-	"software", "registrations", "languages", "datasets"}
+	"software", "registrations", "languages", "datasets", "graph", "blocks"}
 
 // navLink is one entry of the main navigation.
 type navLink struct {
@@ -40,6 +40,8 @@ var navPages = []struct{ label, path string }{
 	{"Registrations", "/registrations"},
 	{"Languages", "/languages"},
 	{"Instances", "/instances"},
+	{"Graph", "/graph"},
+	{"Blocks", "/blocks"},
 	{"Posts", "/posts"},
 	{"Search", "/search"},
 	{"Datasets", "/datasets"},

@@ -17,6 +17,7 @@ import (
 	"github.com/fedilens/fedilens/api"
 	"github.com/fedilens/fedilens/dashboard"
 	"github.com/fedilens/fedilens/indexer"
+	"github.com/fedilens/fedilens/internal/graph"
 	"github.com/fedilens/fedilens/internal/stats"
 	"github.com/fedilens/fedilens/internal/store"
 )
@@ -58,7 +59,8 @@ func newHandler(c *common, st *store.Store, ix *indexer.Index, reg *prometheus.R
 	a.Register(mux)
 	c.ctl.registerAPI(a, mux)
 	d, err := dashboard.New(dashboard.Options{Store: st, Search: ix, Logger: log.With("component", "dashboard"), Version: Version, Contact: c.contact, UserAgent: c.ua(), BaseURL: c.publicURL.String(),
-		Stats: stats.New(st, stats.Options{Logger: log.With("component", "stats")})})
+		Stats: stats.New(st, stats.Options{Logger: log.With("component", "stats")}),
+		Graph: graph.New(stats.New(st, stats.Options{Logger: log.With("component", "stats")}), graph.Options{Logger: log.With("component", "graph")})})
 	if err != nil {
 		return nil, fmt.Errorf("building dashboard: %w", err)
 	}
