@@ -60,6 +60,15 @@ type Options struct {
 	// Search answers /api/v1/search. Nil answers it with not_found, for
 	// deployments that run the census without the post index.
 	Search Searcher
+	// Graph answers /api/v1/graph without parameters: graph.New over the
+	// same statistics with the zero graph.Options.Query, whose cached top
+	// graph serves the default query (a filtered one is laid out per
+	// request from Stats). Nil answers it with not_found.
+	Graph Graph
+	// WatchedDomains are the platforms /api/v1/stats/threads may be asked
+	// about (default stats.DefaultWatchedDomains, whose daily summaries
+	// the rollup keeps); its platform parameter is bounded to them.
+	WatchedDomains []string
 	// Logger receives internal errors with their detail (clients only ever
 	// see a generic message). Nil discards.
 	Logger *slog.Logger
@@ -116,6 +125,8 @@ type API struct {
 	store   Store
 	stats   Stats
 	search  Searcher
+	graph   Graph
+	watched []string
 	log     *slog.Logger
 	metrics *metrics
 	version string
@@ -139,6 +150,8 @@ func New(opts Options) *API {
 		store:      opts.Store,
 		stats:      opts.Stats,
 		search:     opts.Search,
+		graph:      opts.Graph,
+		watched:    watchedDomains(opts.WatchedDomains),
 		log:        logger,
 		metrics:    newMetrics(opts.Registerer),
 		version:    opts.Version,
@@ -177,6 +190,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerCensusStats(mux)
 	a.registerHostStats(mux)
 	a.registerPostStats(mux)
+	a.registerLinkStats(mux)
 	mux.Handle(RouteUnknown, a.wrap(RouteUnknown, func(*http.Request) (any, error) {
 		return nil, notFound("unknown endpoint")
 	}))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/fedilens/fedilens/internal/chtest"
 	"github.com/fedilens/fedilens/internal/fedisim"
+	"github.com/fedilens/fedilens/internal/graph"
 	"github.com/fedilens/fedilens/internal/model"
 	"github.com/fedilens/fedilens/internal/observtest"
 	"github.com/fedilens/fedilens/internal/sanity"
@@ -35,8 +36,11 @@ type census struct {
 	hist  *observtest.History
 	st    *store.Store
 	stats *stats.Stats
-	srv   *httptest.Server
-	doc   *openapi3.T
+	// graphs is the API's federation graph (its cache is shared with the
+	// tests' expectations).
+	graphs *graph.Graphs
+	srv    *httptest.Server
+	doc    *openapi3.T
 }
 
 // newCensus crawls one small history (hostile instances included, so that
@@ -48,8 +52,9 @@ func newCensus(t *testing.T) *census {
 	h := observtest.Crawl(t, st, fedisim.Options{Seed: 3, Instances: 32, HistoryDays: 12}, observtest.Options{})
 	t.Logf("crawled %d days in %s", len(h.Days), time.Since(began).Round(time.Millisecond))
 	c := &census{hist: h, st: st, stats: stats.New(st, stats.Options{DeadAfter: censusDeadAfter})}
+	c.graphs = graph.New(c.stats, graph.Options{})
 	mux := http.NewServeMux()
-	New(Options{Store: st, Stats: c.stats, ReadPerSecond: -1}).Register(mux)
+	New(Options{Store: st, Stats: c.stats, Graph: c.graphs, ReadPerSecond: -1}).Register(mux)
 	c.srv = httptest.NewServer(mux)
 	t.Cleanup(c.srv.Close)
 	doc, err := openapi3.NewLoader().LoadFromData(OpenAPI("test"))
@@ -310,6 +315,7 @@ func TestCensusAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("federation", func(t *testing.T) { c.testLinks(t) })
 	t.Run("instance listing", func(t *testing.T) { c.testListing(t) })
 	t.Run("history", func(t *testing.T) { c.testHistory(t) })
 
@@ -669,8 +675,9 @@ func day(s string) time.Time {
 func TestCensusAPIEmpty(t *testing.T) {
 	st := chtest.Store(t)
 	c := &census{st: st, stats: stats.New(st, stats.Options{})}
+	c.graphs = graph.New(c.stats, graph.Options{})
 	mux := http.NewServeMux()
-	New(Options{Store: st, Stats: c.stats, ReadPerSecond: -1}).Register(mux)
+	New(Options{Store: st, Stats: c.stats, Graph: c.graphs, ReadPerSecond: -1}).Register(mux)
 	c.srv = httptest.NewServer(mux)
 	t.Cleanup(c.srv.Close)
 	doc, err := openapi3.NewLoader().LoadFromData(OpenAPI("test"))
@@ -693,10 +700,36 @@ func TestCensusAPIEmpty(t *testing.T) {
 		{RouteSummary, "/api/v1/stats/summary", `{"instances":0,"users_total":0,"users_active_month":0,"users_active_halfyear":0,
 			"local_posts":0,"softwares":0,"indexed_posts":0,"last_crawl":null,"flagged_instances":0,"include_flagged":false,"day":null}`},
 		{RouteInstances, "/api/v1/instances?sort=peers", `{"instances":[]}`},
+		{RouteMostPeered, "/api/v1/stats/most-peered", `{"day":"0001-01-01T00:00:00Z","hosts":[]}`},
+		{RouteMostBlocked, "/api/v1/stats/most-blocked", `{"day":"0001-01-01T00:00:00Z","domains":[]}`},
+		{RouteBlockReasons, "/api/v1/stats/block-reasons", `{"day":"0001-01-01T00:00:00Z","reasons":[]}`},
+		{RouteTopPostLinks, "/api/v1/stats/post-links", `{"links":[]}`},
+		{RouteDegrees, "/api/v1/stats/degrees", `{"day":"0001-01-01T00:00:00Z",
+			"out":{"instances":0,"total":0,"median":0,"p75":0,"p90":0,"p99":0,"top1_sum":0,"top10_sum":0,"top1_share":0,"top10_share":0,"histogram":[]},
+			"in":{"instances":0,"total":0,"median":0,"p75":0,"p90":0,"p99":0,"top1_sum":0,"top10_sum":0,"top1_share":0,"top10_share":0,"histogram":[]}}`},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			require.JSONEq(t, tc.want, string(c.get(t, tc.route, tc.path)))
 		})
 	}
 	require.Equal(t, "unknown instance", c.failing(t, RouteHistory, "/api/v1/instances/a.example/history", http.StatusNotFound))
+	require.Equal(t, "unknown instance", c.failing(t, RouteGraph, "/api/v1/graph?around=a.example", http.StatusNotFound))
+	require.Equal(t, "unknown instance", c.failing(t, RoutePostLinks, "/api/v1/instances/a.example/post-links", http.StatusNotFound))
+	var g struct {
+		Nodes []any `json:"nodes"`
+		Edges []any `json:"edges"`
+	}
+	require.NoError(t, json.Unmarshal(c.get(t, RouteGraph, "/api/v1/graph"), &g))
+	require.NotNil(t, g.Nodes)
+	require.Empty(t, g.Nodes)
+	require.NotNil(t, g.Edges)
+	var view stats.ThreadsView
+	require.NoError(t, json.Unmarshal(c.get(t, RouteThreads, "/api/v1/stats/threads"), &view))
+	require.Equal(t, stats.DefaultWatchedDomains, view.Domains)
+	require.Len(t, view.OverTime, len(view.Domains))
+	require.Len(t, view.At, len(view.Domains))
+	for i, ser := range view.OverTime {
+		require.Empty(t, ser.Points)
+		require.Zero(t, view.At[i].All.Total())
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/fedilens/fedilens/internal/graph"
 	"github.com/fedilens/fedilens/internal/model"
 	"github.com/fedilens/fedilens/internal/stats"
 	"github.com/fedilens/fedilens/internal/websearch"
@@ -69,10 +70,19 @@ var (
 	paramLanguage = param{name: stats.ParamLanguage, in: "query", typ: "string",
 		description: "Only instances whose instance document lists this language (a tag such as en or pt-br)."}
 
+	paramPostLanguage = param{name: stats.ParamLanguage, in: "query", typ: "string",
+		description: "Only posts written in this language (a tag such as en; und for posts without one)."}
+
 	// overTimeParams select a range of days; atDateParams one day.
 	overTimeParams = []param{paramFrom, paramTo, paramInterval, paramSoftware, paramLanguage, paramIncludeFlagged}
 	atDateParams   = []param{paramAt, paramSoftware, paramLanguage, paramIncludeFlagged}
 )
+
+// nParam is the n of a top list of things.
+func nParam(things string) param {
+	return param{name: ParamN, in: "query", typ: "integer", min: intp(1), max: intp(stats.MaxTop),
+		description: fmt.Sprintf("The number of %s (default %d, at most %d; more is a 400).", things, DefaultTopN, stats.MaxTop)}
+}
 
 func limitParam(def, max int) param {
 	return param{name: "limit", in: "query", typ: "integer", min: intp(1), max: intp(max),
@@ -170,6 +180,42 @@ func endpoints() []endpoint {
 		{route: RouteSizes, tag: "statistics", summary: "Size distribution",
 			description: "How accounts and monthly active users spread over the instances of one day: median, percentiles and the share of the largest 1% and 10%.",
 			params:      atDateParams, response: stats.SizeDistribution{}, errors: []int{400, 404}},
+		{route: RouteDegrees, tag: "federation", summary: "Peer degrees",
+			description: "How many peers the instances of one day list (out-degree, over the instances whose peer list was read) and by how many of them each listed host is listed (in-degree): distributions with a logarithmic histogram. The filters select the listing instances.",
+			params:      atDateParams, response: stats.Degrees{}, errors: []int{400, 404}},
+		{route: RouteMostPeered, tag: "federation", summary: "Most-peered hosts",
+			description: "The hosts listed as a peer by the most instances on one day, most first (ties by name), with their software and counts when they answered that day. The filters select the listing instances.",
+			params:      append([]param{nParam("hosts")}, atDateParams...), response: stats.MostPeeredHosts{}, errors: []int{400, 404}},
+		{route: RouteMostBlocked, tag: "federation", summary: "Most-blocked domains",
+			description: "The domains suspended, silenced or limited by the most instances with a public block list on one day, weighted by their users, in all and per severity. The filters select the blocking instances.",
+			params:      append([]param{nParam("domains")}, atDateParams...), response: stats.MostBlockedDomains{}, errors: []int{400, 404}},
+		{route: RouteBlockReasons, tag: "federation", summary: "Block reasons",
+			description: "The public reasons given most often by the block entries of the instances with a public block list on one day, grouped without case and surrounding space.",
+			params:      append([]param{nParam("reasons")}, atDateParams...), response: stats.BlockReasons{}, errors: []int{400, 404}},
+		{route: RouteThreads, tag: "federation", summary: "The Threads view",
+			description: "How the instances treat each watched platform (threads.net, bsky.brid.gy): suspend, limit, federate, neither, or unknown when they publish no block list (never counted as not blocking); weighted by users, over time and on one day (to) by software.",
+			params: append([]param{{name: ParamPlatform, in: "query", typ: "string",
+				description: "Only these watched platforms (comma-separated or repeated; default all): " + strings.Join(stats.DefaultWatchedDomains, ", ") + " unless the server watches others."}},
+				overTimeParams...),
+			response: stats.ThreadsView{}, errors: []int{400, 404}},
+		{route: RouteGraph, tag: "federation", summary: "The federation graph",
+			description: "The top hosts by in-degree and the peer links among them, or one host and its neighbours (the hosts it lists and those listing it), laid out (x and y in [0, 1]) so that a client only draws. Without filters the top graph is a cut of one cached layout, so a node keeps its place when top changes.",
+			params: append([]param{
+				{name: ParamTop, in: "query", typ: "integer", min: intp(1), max: intp(stats.MaxGraphNodes),
+					description: fmt.Sprintf("The number of most-peered hosts (default %d; the server's maximum is at most %d).", DefaultGraphNodes, stats.MaxGraphNodes)},
+				{name: ParamAround, in: "query", typ: "string", description: "A host: its neighbourhood instead of the top graph (not with top)."},
+				{name: ParamN, in: "query", typ: "integer", min: intp(1), max: intp(stats.MaxGraphNodes),
+					description: fmt.Sprintf("With around: the number of neighbours (default %d), those linked both ways first, then by accounts.", DefaultEgoNodes)},
+			}, atDateParams...),
+			response: graph.Graph{}, errors: []int{400, 404}},
+		{route: RouteTopPostLinks, tag: "federation", summary: "Top post links",
+			description: "The links between instances made by the most stored posts (of authors who opted in) created from from's day through to's day: a host's posts mentioning accounts of another, answering its posts, or its authors boosting them. Opted-out hosts and links of a host to itself are left out.",
+			params:      []param{nParam("links"), paramFrom, paramTo},
+			response:    topPostLinksJSON{}, errors: []int{400, 404}},
+		{route: RoutePostLinks, tag: "instances", summary: "One instance's post links",
+			description: "The hosts an instance's stored posts link to (mention, reply, boost), with the number of posts and the first and last creation time, as of the end of to's day (default: now).",
+			params:      []param{hostParam, paramTo},
+			response:    postLinksJSON{}, errors: []int{400, 404}},
 		{route: RouteHostStats, tag: "statistics", summary: "Hosts by crawl status",
 			description: "Every host the crawler knows, counted by the outcome of its last visit.",
 			response:    hostStatsJSON{}, errors: []int{404}},
@@ -181,8 +227,9 @@ func endpoints() []endpoint {
 			},
 			response: domainsJSON{}, errors: []int{400, 404}},
 		{route: RoutePostStats, tag: "statistics", summary: "Posts crawl",
-			description: fmt.Sprintf("The stored posts, the authors' consent, which instances let fedilens read posts, why the rest was skipped, the top languages and instances and the posts of each of the last %d days.", PostStatsDays),
-			response:    postStatsJSON{}, errors: []int{404}},
+			description: fmt.Sprintf("The stored posts, the authors' consent, which instances let fedilens read posts, why the rest was skipped, the top languages and instances and the posts of each of the last %d days; and, under filtered, the posts the parameters select (from and to bound the days they were created on, software their instance's program, language their own language) over time, by hashtag and by language. The parameters change filtered only.", PostStatsDays),
+			params:      []param{paramFrom, paramTo, paramInterval, paramSoftware, paramPostLanguage},
+			response:    postStatsJSON{}, errors: []int{400, 404}},
 		{route: RouteAdminOptOuts, tag: "admin", summary: "List opted-out instances", admin: true,
 			response: optOutsJSON{}, errors: []int{401}},
 		{route: RouteAdminOptOutsAdd, tag: "admin", summary: "Opt an instance out", admin: true,
@@ -245,6 +292,7 @@ func OpenAPI(version string) []byte {
 			{"name": "instances", "description": "The census: instances and their history."},
 			{"name": "search", "description": "Search over opted-in public posts."},
 			{"name": "statistics", "description": "Figures over the census and the posts crawl."},
+			{"name": "federation", "description": "Who lists, blocks and links to whom: peer degrees, rankings, the Threads view, the federation graph and the links made by posts."},
 			{"name": "admin", "description": "The operator's controls, behind the admin token (fedilens serve --admin-token)."},
 		},
 		Paths: map[string]map[string]*opOpenAPI{},

@@ -75,7 +75,9 @@ func mountedRoutes(t *testing.T, mux *http.ServeMux) []string {
 		RouteInstancesOverTime, RouteHostStats, RouteDomainStats, RoutePostStats, RouteAdminOptOuts,
 		RouteAdminOptOutsAdd, RouteAdminOptOutsRemove, RouteSubmitInstance, RouteAdminForget,
 		RouteTotals, RouteSoftwareOverTime, RouteVersions, RouteVersionsOverTime, RouteGrowth, RouteRegistrations,
-		RouteRegistrationsBySoftware, RouteLanguages, RouteSizes, RouteHistory}
+		RouteRegistrationsBySoftware, RouteLanguages, RouteSizes, RouteHistory,
+		RouteDegrees, RouteMostPeered, RouteMostBlocked, RouteBlockReasons, RouteThreads, RouteTopPostLinks,
+		RouteGraph, RoutePostLinks}
 	var out []string
 	for _, route := range all {
 		method, path, _ := strings.Cut(route, " ")

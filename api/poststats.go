@@ -7,7 +7,10 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/fedilens/fedilens/internal/model"
+	"github.com/fedilens/fedilens/internal/stats"
 )
 
 // PostAccessStore gives an instance's latest posts crawl outcome, shown
@@ -61,6 +64,58 @@ type postStatsJSON struct {
 	OtherInstance uint64              `json:"other_instances"`
 	PerDay        []dayCountJSON      `json:"per_day"`
 	Flags         postFlagsJSON       `json:"flags"`
+	// Filtered are the stored posts under the common parameters (absent
+	// on a server without statistics). The fields above are the crawl's
+	// own figures, of every stored post and the last PostStatsDays days.
+	Filtered *postsFilteredJSON `json:"filtered,omitempty"`
+}
+
+// postsFilteredJSON is what internal/stats answers of the stored posts
+// under the common parameters: the posts per day, week or month (from
+// and to bound the days the posts were created on; software keeps the
+// posts of instances running it, language the posts written in it), and
+// the hashtags and languages with the most posts.
+type postsFilteredJSON struct {
+	OverTime  []stats.PostsPoint `json:"over_time"`
+	Hashtags  stats.PostCounts   `json:"hashtags"`
+	Languages stats.PostCounts   `json:"languages"`
+}
+
+// PostCountStats is the part of internal/stats that answers the filtered
+// part of /api/v1/stats/posts. *stats.Stats satisfies it.
+type PostCountStats interface {
+	PostsPerDay(ctx context.Context, q stats.Query) ([]stats.PostsPoint, error)
+	Hashtags(ctx context.Context, q stats.Query, n int) (stats.PostCounts, error)
+	PostLanguages(ctx context.Context, q stats.Query, n int) (stats.PostCounts, error)
+}
+
+var _ PostCountStats = (*stats.Stats)(nil)
+
+// postsFiltered computes the filtered part of the posts statistics, its
+// three queries at once.
+func postsFiltered(ctx context.Context, s PostCountStats, q stats.Query) (*postsFilteredJSON, error) {
+	out := &postsFilteredJSON{}
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		pts, err := s.PostsPerDay(ctx, q)
+		if pts == nil {
+			pts = []stats.PostsPoint{}
+		}
+		out.OverTime = pts
+		return err
+	})
+	g.Go(func() (err error) {
+		out.Hashtags, err = s.Hashtags(ctx, q, PostStatsTop)
+		return err
+	})
+	g.Go(func() (err error) {
+		out.Languages, err = s.PostLanguages(ctx, q, PostStatsTop)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 type authorsJSON struct {
@@ -101,6 +156,16 @@ func (a *API) postStats(r *http.Request) (any, error) {
 	if !ok {
 		return nil, notFound("post statistics are not available on this server")
 	}
+	q, err := stats.ParseQuery(r.URL.Query())
+	if err != nil {
+		return nil, badRequest("%s", truncate(err.Error(), maxMessageLen))
+	}
+	var filtered *postsFilteredJSON
+	if pcs, ok := a.stats.(PostCountStats); ok {
+		if filtered, err = postsFiltered(r.Context(), pcs, q); err != nil {
+			return nil, fmt.Errorf("get post statistics: %w", err)
+		}
+	}
 	from, to := PostStatsWindow(time.Now())
 	st, err := ps.PostStats(r.Context(), model.PostStatsQuery{From: from, To: to, Top: PostStatsTop})
 	if err != nil {
@@ -117,6 +182,7 @@ func (a *API) postStats(r *http.Request) (any, error) {
 		OtherInstance: st.Posts,
 		PerDay:        make([]dayCountJSON, 0, len(st.PerDay)),
 		Flags:         postFlagsJSON{ContentWarning: st.ContentWarning, Sensitive: st.Sensitive, AltText: st.AltText},
+		Filtered:      filtered,
 	}
 	for _, l := range st.ByLanguage {
 		name := l.Name

@@ -341,6 +341,20 @@ func TestServeAfterCrawl(t *testing.T) {
 	getJSON(t, ts.URL+"/api/v1/instances/"+env.seeds[0], &one)
 	require.Contains(t, one, "instance")
 
+	// The federation endpoints are wired: the graph, the Threads view, the
+	// post links.
+	var g struct {
+		Nodes []map[string]any `json:"nodes"`
+	}
+	getJSON(t, ts.URL+"/api/v1/graph?top=10", &g)
+	require.Len(t, g.Nodes, 10, "the API's graph is wired")
+	var threads map[string]any
+	getJSON(t, ts.URL+"/api/v1/stats/threads?platform=threads.net", &threads)
+	require.Equal(t, []any{"threads.net"}, threads["domains"])
+	var links map[string]any
+	getJSON(t, ts.URL+"/api/v1/instances/"+env.seeds[0]+"/post-links", &links)
+	require.Contains(t, links, "links")
+
 	posts := env.sim.Truth().TimelinePosts(env.seeds)
 	require.NotEmpty(t, posts)
 	var sr model.SearchResult

@@ -53,9 +53,10 @@ func newHandler(c *common, st *store.Store, ix *indexer.Index, reg *prometheus.R
 	if rate == 0 {
 		rate = -1 // api.Options: negative is no limit
 	}
+	apiStats := stats.New(st, stats.Options{Logger: log.With("component", "stats")})
 	a := api.New(api.Options{Store: st, Search: ix, Logger: log.With("component", "api"), Registerer: reg, Version: Version,
 		ReadPerSecond: rate, ReadBurst: c.apiBurst,
-		Stats: stats.New(st, stats.Options{Logger: log.With("component", "stats")})})
+		Stats: apiStats, Graph: graph.New(apiStats, graph.Options{Logger: log.With("component", "graph")})})
 	a.Register(mux)
 	c.ctl.registerAPI(a, mux)
 	d, err := dashboard.New(dashboard.Options{Store: st, Search: ix, Logger: log.With("component", "dashboard"), Version: Version, Contact: c.contact, UserAgent: c.ua(), BaseURL: c.publicURL.String(),
