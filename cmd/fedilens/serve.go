@@ -53,15 +53,16 @@ func newHandler(c *common, st *store.Store, ix *indexer.Index, reg *prometheus.R
 	if rate == 0 {
 		rate = -1 // api.Options: negative is no limit
 	}
-	apiStats := stats.New(st, stats.Options{Logger: log.With("component", "stats")})
+	// One statistics reader and one graph (its layout cached between
+	// refreshes) behind both the API and the dashboard.
+	sts := stats.New(st, stats.Options{Logger: log.With("component", "stats")})
+	graphs := graph.New(sts, graph.Options{Logger: log.With("component", "graph")})
 	a := api.New(api.Options{Store: st, Search: ix, Logger: log.With("component", "api"), Registerer: reg, Version: Version,
-		ReadPerSecond: rate, ReadBurst: c.apiBurst,
-		Stats: apiStats, Graph: graph.New(apiStats, graph.Options{Logger: log.With("component", "graph")})})
+		ReadPerSecond: rate, ReadBurst: c.apiBurst, Stats: sts, Graph: graphs})
 	a.Register(mux)
 	c.ctl.registerAPI(a, mux)
 	d, err := dashboard.New(dashboard.Options{Store: st, Search: ix, Logger: log.With("component", "dashboard"), Version: Version, Contact: c.contact, UserAgent: c.ua(), BaseURL: c.publicURL.String(),
-		Stats: stats.New(st, stats.Options{Logger: log.With("component", "stats")}),
-		Graph: graph.New(stats.New(st, stats.Options{Logger: log.With("component", "stats")}), graph.Options{Logger: log.With("component", "graph")})})
+		Stats: sts, Graph: graphs})
 	if err != nil {
 		return nil, fmt.Errorf("building dashboard: %w", err)
 	}
