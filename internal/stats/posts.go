@@ -137,20 +137,26 @@ FROM (SELECT tags FROM posts FINAL WHERE `+postsCond(q)+`)
 ARRAY JOIN tags AS tag
 GROUP BY tag
 ORDER BY c DESC, tag
-LIMIT `+strconv.Itoa(n), func(r driver.Rows) error {
-		var c PostCount
-		if err := r.Scan(&c.Key, &c.Posts); err != nil {
-			return err
-		}
-		out.Top = append(out.Top, c)
-		uses -= c.Posts
-		return nil
-	})
+LIMIT `+strconv.Itoa(n), out.scanTop(&uses))
 	if err != nil {
 		return PostCounts{}, err
 	}
 	out.Other = uses
 	return out, nil
+}
+
+// scanTop reads one (key, posts) row into c.Top and takes its posts off
+// *rest, which ends as the count outside the top.
+func (c *PostCounts) scanTop(rest *int64) func(r driver.Rows) error {
+	return func(r driver.Rows) error {
+		var pc PostCount
+		if err := r.Scan(&pc.Key, &pc.Posts); err != nil {
+			return err
+		}
+		c.Top = append(c.Top, pc)
+		*rest -= pc.Posts
+		return nil
+	}
 }
 
 // PostLanguages returns the n languages with the most posts
@@ -179,15 +185,7 @@ FROM posts FINAL
 WHERE `+postsCond(q)+`
 GROUP BY lang
 ORDER BY c DESC, lang
-LIMIT `+strconv.Itoa(n), func(r driver.Rows) error {
-		var c PostCount
-		if err := r.Scan(&c.Key, &c.Posts); err != nil {
-			return err
-		}
-		out.Top = append(out.Top, c)
-		other -= c.Posts
-		return nil
-	})
+LIMIT `+strconv.Itoa(n), out.scanTop(&other))
 	if err != nil {
 		return PostCounts{}, err
 	}

@@ -132,43 +132,6 @@ ORDER BY uri`, func(r driver.Rows) error {
 	return out, nil
 }
 
-// purgeBoosts removes the stored boosts p matches, as PurgePosts does
-// for posts (the same columns, the same chunking into mutations of at
-// most deleteChunkBytes of values, a count first so that a purge that
-// matches nothing issues no mutation), and returns how many it removed.
-func (s *Store) purgeBoosts(ctx context.Context, p Purge) (int, error) {
-	clauses := purgeClauses(p)
-	total := 0
-	for len(clauses) > 0 {
-		var (
-			where []string
-			args  []any
-			size  int
-		)
-		for len(clauses) > 0 && (len(where) == 0 || size+clauses[0].size < deleteChunkBytes) {
-			c := clauses[0]
-			clauses = clauses[1:]
-			where, args, size = append(where, "("+c.sql+")"), append(args, c.arg), size+c.size
-		}
-		cond := strings.Join(where, " OR ")
-		var n uint64
-		if err := s.conn.QueryRow(ctx, "SELECT uniqExact(uri) FROM post_boosts WHERE "+cond, args...).Scan(&n); err != nil {
-			return total, fmt.Errorf("purge boosts: count matches: %w", err)
-		}
-		if n == 0 {
-			continue
-		}
-		if err := s.conn.Exec(ctx, "ALTER TABLE post_boosts DELETE WHERE "+cond, args...); err != nil {
-			return total, fmt.Errorf("purge boosts: %w", err)
-		}
-		if err := s.waitMutations(ctx, "post_boosts"); err != nil {
-			return total, fmt.Errorf("purge boosts: %w", err)
-		}
-		total += int(n)
-	}
-	return total, nil
-}
-
 // postLinkRowsSQL turns the posts that pass where (PREWHERE or WHERE on
 // the raw columns host and created) into one row per link: each post's
 // latest version (FINAL: a post recrawled after an edit counts with its

@@ -85,6 +85,23 @@ func purgeClauses(p Purge) []purgeClause {
 // query. It returns the number of posts removed. Hostile values are fine:
 // they are bound as parameters, never spliced.
 func (s *Store) PurgePosts(ctx context.Context, p Purge) (int, error) {
+	total, err := s.purgeTable(ctx, "posts", p)
+	if err != nil {
+		return total, fmt.Errorf("purge posts: %w", err)
+	}
+	// The boosts the same purge matches (postlinks.go): they follow their
+	// author's consent like posts, but are not counted as posts.
+	if _, err := s.purgeTable(ctx, "post_boosts", p); err != nil {
+		return total, fmt.Errorf("purge posts: purge boosts: %w", err)
+	}
+	return total, nil
+}
+
+// purgeTable removes the rows of table (posts or post_boosts: both have
+// the columns purgeClauses names) that p matches, in mutations of at most
+// deleteChunkBytes of values, each counted first so that one matching
+// nothing is not issued, and returns the number of distinct URIs removed.
+func (s *Store) purgeTable(ctx context.Context, table string, p Purge) (int, error) {
 	clauses := purgeClauses(p)
 	total := 0
 	for len(clauses) > 0 {
@@ -100,26 +117,21 @@ func (s *Store) PurgePosts(ctx context.Context, p Purge) (int, error) {
 		}
 		cond := strings.Join(where, " OR ")
 		var n uint64
-		if err := s.conn.QueryRow(ctx, "SELECT uniqExact(uri) FROM posts WHERE "+cond, args...).Scan(&n); err != nil {
-			return total, fmt.Errorf("purge posts: count matches: %w", err)
+		if err := s.conn.QueryRow(ctx, "SELECT uniqExact(uri) FROM "+table+" WHERE "+cond, args...).Scan(&n); err != nil {
+			return total, fmt.Errorf("count matches in %s: %w", table, err)
 		}
 		if n == 0 {
 			continue
 		}
-		if err := s.conn.Exec(ctx, "ALTER TABLE posts DELETE WHERE "+cond, args...); err != nil {
-			return total, fmt.Errorf("purge posts: %w", err)
+		if err := s.conn.Exec(ctx, "ALTER TABLE "+table+" DELETE WHERE "+cond, args...); err != nil {
+			return total, fmt.Errorf("delete from %s: %w", table, err)
 		}
 		// Wait before the next mutation, so that its count does not see
 		// the rows this one removes.
-		if err := s.waitMutations(ctx, "posts"); err != nil {
-			return total, fmt.Errorf("purge posts: %w", err)
+		if err := s.waitMutations(ctx, table); err != nil {
+			return total, fmt.Errorf("delete from %s: %w", table, err)
 		}
 		total += int(n)
-	}
-	// The boosts the same purge matches (postlinks.go): they follow their
-	// author's consent like posts, but are not counted as posts.
-	if _, err := s.purgeBoosts(ctx, p); err != nil {
-		return total, fmt.Errorf("purge posts: %w", err)
 	}
 	return total, nil
 }
