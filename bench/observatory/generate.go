@@ -259,6 +259,29 @@ FROM (
 	if err != nil {
 		return fmt.Errorf("generating the block events: %w", err)
 	}
+	// The Threads view's platforms: 40% of the instances that publish
+	// blocks restrict threads.net (suspend or limit), 10% bsky.brid.gy,
+	// from a day of their life on.
+	err = b.conn.Exec(ctx, fmt.Sprintf(`
+INSERT INTO block_events (host_id, domain, digest, severity, reason, source, at, present)
+SELECT cityHash64(host), domain, concat(lower(hex(MD5(domain))), lower(hex(MD5(concat(domain, '#'))))),
+       if(%[1]s < 0.7, 'suspend', 'limit'), if(%[1]s < 0.3, 'Meta', ''), source,
+       toDateTime(%[2]d + (birth + toUInt32(%[3]s * (least(death, %[4]d) - birth))) * 86400 + crawl_sec), toUInt8(1)
+FROM (
+    SELECT host, h, birth, death, crawl_sec, source, arrayJoin(arrayFilter(x -> x != '',
+           [if(%[5]s < 0.4, 'threads.net', ''), if(%[6]s < 0.1, 'bsky.brid.gy', '')])) AS domain
+    FROM (%[7]s) WHERE nblocks > 0 AND birth < %[4]d
+)`, b.uniform(8, "h"), b.day(0).Unix(), b.uniform(9, "h"), b.cfg.days, b.uniform(10, "h"), b.uniform(11, "h"), b.hostsSQL()))
+	if err != nil {
+		return fmt.Errorf("generating the blocks of watched platforms: %w", err)
+	}
+	// The store writes every peer event twice, the copy keyed by peer
+	// for in-degrees (internal/store links_stats.go).
+	err = b.conn.Exec(ctx, `INSERT INTO peer_events_by_peer (peer_id, host_id, at, present)
+SELECT peer_id, host_id, at, present FROM peer_events`)
+	if err != nil {
+		return fmt.Errorf("copying the peer events by peer: %w", err)
+	}
 	res.Links = time.Since(began)
 	b.log.Info("links generated", "took", res.Links.Round(time.Millisecond))
 	return nil

@@ -13,21 +13,24 @@
 //     (generate.go: a software mix, versions that upgrade, births, deaths
 //     and returns, hosts that miss days, languages, registrations, a few
 //     suspect figures), the last day being today, and instances_latest;
-//  3. runs the real Store.Rollup over every day but the last two, then
-//     over the day before today alone (the daily case), then after a late
-//     snapshot for an old day and for the last day rolled up (the redo
-//     cases), timing each, with the aggregates' share;
-//  4. times every statistic of internal/stats (median of -runs runs),
+//  3. generates peer and domain-block events at scale (a log-normal peer
+//     count per instance, a few instances with 100,000 peers, blocks of
+//     threads.net and bsky.brid.gy for the Threads view), unless
+//     -links=false;
+//  4. runs the real Store.Rollup over every day but the last two (which
+//     also summarises the links of the latest days), then over the day
+//     before today alone (the daily case), then after a late snapshot for
+//     an old day and for the last day rolled up (the redo cases), timing
+//     each, with the aggregates' share;
+//  5. times every statistic of internal/stats (median of -runs runs),
 //     with the default query and with a software and language filter,
 //     from the per-day aggregates and, for comparison, from the day rows
-//     (the path every statistic took before the aggregates), and one
-//     instance's history;
-//  5. times the dashboard's overview page (dashboard.New over the store,
-//     GET / through httptest);
-//  6. generates peer and domain-block events at scale (a log-normal peer
-//     count per instance, a few instances with 100,000 peers) and reports
-//     the bytes per snapshot row, per daily row, per aggregate row and per
-//     link from system.parts;
+//     (the path every statistic took before the aggregates), one
+//     instance's history, and the federation statistics and graphs;
+//  6. times the dashboard's pages, the overview first (dashboard.New over
+//     the store, GET through httptest), and reports the bytes per
+//     snapshot row, per daily row, per aggregate row and per link from
+//     system.parts;
 //  7. prints an "Observatory" section and, with -out, writes it into that
 //     Markdown file, replacing the previous one.
 //
@@ -151,19 +154,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := b.generate(ctx, &res); err != nil {
 		return err
 	}
+	// The links before the rollups: Rollup summarises them (in-degrees,
+	// block lists, the watched platforms) as `fedilens run` does.
+	if cfg.links {
+		if err := b.generateLinks(ctx, &res); err != nil {
+			return err
+		}
+	}
 	if err := b.rollups(ctx, &res); err != nil {
 		return err
 	}
 	if err := b.statistics(ctx, &res); err != nil {
 		return err
 	}
-	if err := b.overview(ctx, &res); err != nil {
+	if err := b.pages(ctx, &res, res.HistoryHost); err != nil {
 		return err
-	}
-	if cfg.links {
-		if err := b.generateLinks(ctx, &res); err != nil {
-			return err
-		}
 	}
 	if err := b.sizes(ctx, &res); err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/fedilens/fedilens/bench/internal/benchenv"
 	"github.com/fedilens/fedilens/dashboard"
+	"github.com/fedilens/fedilens/internal/graph"
 	"github.com/fedilens/fedilens/internal/model"
 	"github.com/fedilens/fedilens/internal/stats"
 	"github.com/fedilens/fedilens/internal/store"
@@ -128,58 +129,63 @@ type statistic struct {
 	// rows (or one host's) either way.
 	overTime bool
 	run      func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error)
+	// from says what a link statistic reads (the report's "read from").
+	from string
+	// plain statistics take no filters: they are timed with the default
+	// query only.
+	plain bool
 }
 
 // statistics lists every statistic of internal/stats; host is the
 // instance whose history is read.
 func statistics(host string) []statistic {
 	return []statistic{
-		{"totals over time, by day", true, func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
+		{name: "totals over time, by day", overTime: true, run: func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
 			p, err := s.Totals(ctx, q)
 			return len(p), err
 		}},
-		{"totals over time, by month", true, func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
+		{name: "totals over time, by month", overTime: true, run: func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
 			q.Interval = stats.Month
 			p, err := s.Totals(ctx, q)
 			return len(p), err
 		}},
-		{"software share over time", true, func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
+		{name: "software share over time", overTime: true, run: func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
 			p, err := s.SoftwareShareOverTime(ctx, q)
 			return len(p), err
 		}},
-		{"version share over time (mastodon)", true, func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
+		{name: "version share over time (mastodon)", overTime: true, run: func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
 			p, err := s.VersionShareOverTime(ctx, q, "mastodon")
 			return len(p), err
 		}},
-		{"registrations over time", true, func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
+		{name: "registrations over time", overTime: true, run: func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
 			p, err := s.Registrations(ctx, q)
 			return len(p), err
 		}},
-		{"growth: new, dead, returning", true, func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
+		{name: "growth: new, dead, returning", overTime: true, run: func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
 			p, err := s.Growth(ctx, q)
 			return len(p), err
 		}},
-		{"software share on the latest day", false, func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
+		{name: "software share on the latest day", overTime: false, run: func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
 			p, err := s.SoftwareShare(ctx, q)
 			return len(p.Shares), err
 		}},
-		{"version share on the latest day (mastodon)", false, func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
+		{name: "version share on the latest day (mastodon)", overTime: false, run: func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
 			p, err := s.VersionShare(ctx, q, "mastodon")
 			return len(p.Shares), err
 		}},
-		{"registrations by software", false, func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
+		{name: "registrations by software", overTime: false, run: func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
 			p, err := s.RegistrationsBySoftware(ctx, q)
 			return len(p.Software), err
 		}},
-		{"languages", false, func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
+		{name: "languages", overTime: false, run: func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
 			p, err := s.Languages(ctx, q)
 			return len(p.Shares), err
 		}},
-		{"size distribution", false, func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
+		{name: "size distribution", overTime: false, run: func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
 			p, err := s.Sizes(ctx, q)
 			return int(p.Accounts.Instances), err
 		}},
-		{"one instance's history", false, func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
+		{name: "one instance's history", overTime: false, run: func(ctx context.Context, s *stats.Stats, q stats.Query) (int, error) {
 			p, err := s.History(ctx, host, q)
 			if errors.Is(err, model.ErrNotFound) {
 				return 0, nil // not in the filter's software or language
@@ -226,6 +232,8 @@ type statTiming struct {
 	// DayRowsOnly), the path every statistic took without aggregates;
 	// zero when not measured.
 	Before time.Duration
+	// From is what a link statistic reads.
+	From string
 }
 
 // statistics times every statistic with every query variant: a warm-up
@@ -253,10 +261,18 @@ func (b *bench) statistics(ctx context.Context, res *results) error {
 		times   []time.Duration
 	}
 	var jobs []*job
-	for _, v := range queryVariants(b.day(b.cfg.days - 2)) {
-		for _, stat := range statistics(host) {
+	all := statistics(host)
+	if b.cfg.links {
+		all = append(all, linkStatistics(host)...)
+	}
+	for i, v := range queryVariants(b.day(b.cfg.days - 2)) {
+		for _, stat := range all {
+			if stat.plain && i > 0 {
+				continue
+			}
 			jobs = append(jobs, &job{stat: stat, variant: v,
-				timing: &statTiming{Name: stat.name, Variant: v.Name, OverTime: stat.overTime, Aggregated: stat.overTime}})
+				timing: &statTiming{Name: stat.name, Variant: v.Name, OverTime: stat.overTime, Aggregated: stat.overTime,
+					From: stat.from}})
 		}
 	}
 	rounds := func(n int, s *stats.Stats, pick func(*job) bool, record func(j *job, d time.Duration, points int)) error {
@@ -322,45 +338,71 @@ func median(ds []time.Duration) time.Duration {
 	return s[(len(s)-1)/2]
 }
 
-// overview times the dashboard's overview page as this tree serves it.
-func (b *bench) overview(ctx context.Context, res *results) error {
-	d, err := dashboard.New(dashboard.Options{Store: b.st, Stats: stats.New(b.st, stats.Options{}), Version: "bench"})
+// pageTiming is one dashboard page's server time.
+type pageTiming struct {
+	Path     string
+	Median   time.Duration
+	Max      time.Duration
+	Bytes    int
+	Runs     int
+	Overview bool
+}
+
+// pages times the dashboard's pages as this tree serves them (dashboard.New
+// over the store with the statistics and the graph, as `fedilens serve`
+// builds it, GET through httptest): the overview, which the issue bounds,
+// then every other census and federation page.
+func (b *bench) pages(ctx context.Context, res *results, host string) error {
+	sts := stats.New(b.st, stats.Options{})
+	d, err := dashboard.New(dashboard.Options{Store: b.st, Stats: sts, Graph: graph.New(sts, graph.Options{}), Version: "bench"})
 	if err != nil {
 		return fmt.Errorf("building the dashboard: %w", err)
 	}
 	mux := http.NewServeMux()
 	d.Register(mux)
-	var size int
-	get := func(ctx context.Context) (int, error) {
-		rec := httptest.NewRecorder()
-		mux.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, "/", nil))
-		if rec.Code != http.StatusOK {
-			return 0, fmt.Errorf("GET / answered %d", rec.Code)
+	paths := []string{"/", "/software", "/software?software=mastodon", "/registrations", "/languages", "/instances",
+		"/instances?software=mastodon&sort=active", "/instances/" + host}
+	if b.cfg.links {
+		paths = append(paths, "/blocks", "/graph", "/graph?around="+host)
+	}
+	for _, path := range paths {
+		var size int
+		get := func() error {
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, http.MethodGet, path, nil))
+			if rec.Code != http.StatusOK {
+				return fmt.Errorf("GET %s answered %d", path, rec.Code)
+			}
+			size = rec.Body.Len()
+			return nil
 		}
-		size = rec.Body.Len()
-		return 1, nil
-	}
-	// A page far over the target is timed fewer times: its median says
-	// enough, and each run costs seconds.
-	runs := b.cfg.runs
-	began := time.Now()
-	if _, err := get(ctx); err != nil {
-		return fmt.Errorf("timing the overview page: %w", err)
-	}
-	if time.Since(began) > 10*target {
-		runs = min(runs, 3)
-	}
-	times := make([]time.Duration, runs)
-	for i := range runs {
+		// A page far over the target is timed fewer times: its median
+		// says enough, and each run costs seconds. The first request
+		// warms up (and lays out the graph, cached afterwards as served).
+		runs := b.cfg.runs
 		began := time.Now()
-		if _, err := get(ctx); err != nil {
-			return fmt.Errorf("timing the overview page: %w", err)
+		if err := get(); err != nil {
+			return fmt.Errorf("timing the dashboard: %w", err)
 		}
-		times[i] = time.Since(began)
+		if time.Since(began) > 10*target {
+			runs = min(runs, 3)
+		}
+		times := make([]time.Duration, runs)
+		for i := range runs {
+			began := time.Now()
+			if err := get(); err != nil {
+				return fmt.Errorf("timing the dashboard: %w", err)
+			}
+			times[i] = time.Since(began)
+		}
+		p := pageTiming{Path: path, Median: median(times), Max: slices.Max(times), Bytes: size, Runs: runs, Overview: path == "/"}
+		res.Pages = append(res.Pages, p)
+		if p.Overview {
+			res.OverviewRuns = runs
+			res.Overview, res.OverviewMax, res.OverviewBytes = p.Median, p.Max, size
+		}
+		b.log.Info("page timed", "path", path, "median", p.Median.Round(time.Millisecond))
 	}
-	res.OverviewRuns = runs
-	res.Overview, res.OverviewMax, res.OverviewBytes = median(times), slices.Max(times), size
-	b.log.Info("overview page timed", "median", res.Overview.Round(time.Millisecond))
 	return nil
 }
 

@@ -91,4 +91,8 @@ func TestRunSmall(t *testing.T) {
 	require.NotContains(t, md, "**day rows**", "every statistic over time read the aggregates")
 	require.Contains(t, md, "| peer_events |")
 	require.Contains(t, md, "**Bytes per link:")
+	for _, row := range []string{"| most-blocked domains (20) | all instances |", "| Threads view over time | all instances |",
+		"| federation graph, top 100, laid out | all instances |", "| `/` |", "| `/blocks` |", "| `/graph` |"} {
+		require.Contains(t, md, row)
+	}
 }

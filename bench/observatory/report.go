@@ -37,6 +37,8 @@ type results struct {
 	Overview, OverviewMax time.Duration
 	OverviewBytes         int
 	OverviewRuns          int
+	// Pages are every dashboard page timed, the overview first.
+	Pages []pageTiming
 
 	Links time.Duration
 	Sizes []tableSize
@@ -128,6 +130,8 @@ func (r results) markdown() string {
 	for _, s := range r.Stats {
 		from := "one day's rows"
 		switch {
+		case s.From != "":
+			from = s.From
 		case s.Name == "one instance's history":
 			from = "the host's snapshots"
 		case s.OverTime && s.Aggregated:
@@ -159,6 +163,13 @@ func (r results) markdown() string {
 		"**%s ms**, slowest %s ms; target < %d ms: %s. This is the overview page of the tree measured; rerun the bench "+
 		"after changing it.\n", benchmd.Thousands(float64(r.OverviewBytes)/1000), r.OverviewRuns, ms(r.Overview),
 		ms(r.OverviewMax), target.Milliseconds(), verdict)
+	if len(r.Pages) > 1 {
+		w("\nEvery page timed the same way (a first request warms up; the graph pages' layout is then served from " +
+			"`internal/graph`'s cache, as in `fedilens serve`):\n\n| page | HTML (KB) | runs | **median (ms)** | slowest (ms) |\n|---|---:|---:|---:|---:|\n")
+		for _, p := range r.Pages {
+			w("| `%s` | %s | %d | **%s** | %s |\n", p.Path, benchmd.Thousands(float64(p.Bytes)/1000), p.Runs, ms(p.Median), ms(p.Max))
+		}
+	}
 
 	w("\n### Storage\n\n")
 	if c.links {

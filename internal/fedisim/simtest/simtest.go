@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -29,6 +30,14 @@ func Serve(t testing.TB, sim *fedisim.Sim) *http.Client {
 		AllowNets: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
 		Resolve:   map[string]string{"*": srv.HTTPSAddr},
 		RootCAs:   sim.CertPool(),
+		// The simulator is on loopback, but a CI machine running every
+		// package's tests at once (and their ClickHouse servers) can
+		// stall a handshake past the defaults meant for the internet;
+		// no simulated behaviour relies on a timeout.
+		DialTimeout:           20 * time.Second,
+		TLSHandshakeTimeout:   30 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		Timeout:               60 * time.Second,
 	})
 	require.NoError(t, err)
 	return client.HTTPClient()
