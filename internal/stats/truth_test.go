@@ -203,7 +203,7 @@ func (c *crawled) wantGrowth(q stats.Query, deadAfter int) []stats.GrowthPoint {
 // keep out of the clean statistics.
 func TestStatisticsMatchTruth(t *testing.T) {
 	for _, opts := range []fedisim.Options{
-		{Seed: 5, Instances: 120, HistoryDays: 40, NoHostile: true},
+		{Seed: 5, Instances: 60, HistoryDays: 90, NoHostile: true},
 		{Seed: 3, Instances: 80, HistoryDays: 12},
 	} {
 		name := fmt.Sprintf("%d instances, %d days, hostile %v", opts.Instances, opts.HistoryDays, !opts.NoHostile)
